@@ -1,0 +1,1 @@
+"""Informator: the city's warning and two-way information system (deployed code)."""

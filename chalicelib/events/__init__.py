@@ -1,0 +1,1 @@
+"""Triggers that are not HTTP: the schedule, SQS queues, SNS topics."""

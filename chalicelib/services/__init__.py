@@ -1,0 +1,1 @@
+"""The domain: alert lifecycle, fan-out, subscriptions, reports, feeds. No HTTP here."""

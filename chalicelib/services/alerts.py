@@ -1,0 +1,461 @@
+"""Alert lifecycle: draft → (pending approval) → scheduled/published → updated → cancelled/expired."""
+from __future__ import annotations
+
+import base64
+import json
+from datetime import timedelta
+from typing import Any
+
+from pynamodb.exceptions import PutError
+
+from ..city import CATEGORIES, LANGUAGES, district_ids
+from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..geo import districts_touched, validate_area
+from ..models.alerts import AlertModel, AlertVersionModel
+from . import audit, config
+from .clock import iso, new_id, now, now_iso, parse_iso
+
+SEVERITIES = ("extreme", "severe", "moderate", "minor", "unknown")
+URGENCIES = ("immediate", "expected", "future", "past", "unknown")
+CERTAINTIES = ("observed", "likely", "possible", "unlikely", "unknown")
+CAP_STATUSES = ("actual", "exercise", "test")
+SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+TITLE_MAX, BODY_MAX, INSTRUCTION_MAX = 160, 4000, 1000
+ACTIVE = ("published",)
+
+
+# ---- validation -------------------------------------------------------------------------------
+
+def _texts(data: dict[str, Any], field: str, max_len: int, required: bool,
+           errors: dict[str, str]) -> dict[str, str]:
+    raw = data.get(field)
+    if raw is None:
+        raw = {}
+    if isinstance(raw, str):
+        raw = {"pl": raw}
+    if not isinstance(raw, dict):
+        errors[field] = "must be an object of texts per language: {\"pl\": …, \"en\": …, \"uk\": …}"
+        return {}
+    out: dict[str, str] = {}
+    for lang, text in raw.items():
+        if lang not in LANGUAGES:
+            errors[f"{field}.{lang}"] = f"unknown language; use one of {', '.join(LANGUAGES)}"
+        elif text is None or text == "":
+            continue
+        elif not isinstance(text, str):
+            errors[f"{field}.{lang}"] = "must be a string"
+        elif len(text.strip()) > max_len:
+            errors[f"{field}.{lang}"] = f"at most {max_len} characters"
+        elif text.strip():
+            out[lang] = text.strip()
+    if required and not out.get("pl") and f"{field}.pl" not in errors:
+        errors[f"{field}.pl"] = "the Polish text is required"
+    return out
+
+
+def _enum(data: dict[str, Any], field: str, allowed: tuple[str, ...], default: str | None,
+          errors: dict[str, str]) -> str:
+    value = data.get(field, default)
+    if value is None:
+        errors[field] = "is required"
+        return ""
+    if not isinstance(value, str) or value not in allowed:
+        errors[field] = f"must be one of: {', '.join(allowed)}"
+        return ""
+    return value
+
+
+def _opt_str(data: dict[str, Any], field: str, max_len: int, errors: dict[str, str]) -> str | None:
+    value = data.get(field)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > max_len:
+        errors[field] = f"must be a string of at most {max_len} characters"
+        return None
+    return value
+
+
+def validate_input(data: Any, *, base: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Check every field of an alert body; raise Invalid naming each bad field."""
+    if not isinstance(data, dict):
+        raise Invalid("The body must be a JSON object.", {"body": "must be an object"})
+    if base:
+        data = {**base, **data}
+    errors: dict[str, str] = {}
+    out: dict[str, Any] = {
+        "category": _enum(data, "category", CATEGORIES, None, errors),
+        "severity": _enum(data, "severity", SEVERITIES, None, errors),
+        "urgency": _enum(data, "urgency", URGENCIES, "unknown", errors),
+        "certainty": _enum(data, "certainty", CERTAINTIES, "unknown", errors),
+        "cap_status": _enum(data, "cap_status", CAP_STATUSES, "actual", errors),
+        "title": _texts(data, "title", TITLE_MAX, True, errors),
+        "body": _texts(data, "body", BODY_MAX, True, errors),
+        "instruction": _texts(data, "instruction", INSTRUCTION_MAX, False, errors),
+        "link": _opt_str(data, "link", 500, errors),
+        "contact": _opt_str(data, "contact", 200, errors),
+    }
+    if out["link"] and not out["link"].startswith(("https://", "http://")):
+        errors["link"] = "must be an http(s) URL"
+    districts = data.get("districts", [])
+    if not isinstance(districts, list) or not all(isinstance(d, str) for d in districts):
+        errors["districts"] = "must be a list of district ids ([] = the whole city)"
+        districts = []
+    unknown = [d for d in districts if d not in district_ids()]
+    if unknown:
+        errors["districts"] = f"unknown district: {', '.join(unknown[:5])}"
+    out["districts"] = sorted(set(districts))
+    out["area"] = None
+    if data.get("area") is not None:
+        area, err = validate_area(data["area"])
+        if err:
+            errors["area"] = err
+        else:
+            out["area"] = area
+            out["districts"] = sorted(set(out["districts"]) | set(districts_touched(area)))
+    starts = data.get("starts_at")
+    expires = data.get("expires_at")
+    s_dt = e_dt = None
+    if starts is not None:
+        try:
+            s_dt = parse_iso(starts)
+            out["starts_at"] = iso(s_dt)
+        except (ValueError, TypeError):
+            errors["starts_at"] = "must be an ISO 8601 time with an offset"
+    else:
+        out["starts_at"] = None
+    if expires is None:
+        errors["expires_at"] = "is required"
+    else:
+        try:
+            e_dt = parse_iso(expires)
+            out["expires_at"] = iso(e_dt)
+        except (ValueError, TypeError):
+            errors["expires_at"] = "must be an ISO 8601 time with an offset"
+    if e_dt and s_dt and e_dt <= s_dt:
+        errors["expires_at"] = "must be after starts_at"
+    elif e_dt and not base and e_dt <= now():
+        errors["expires_at"] = "must be in the future"
+    if errors:
+        raise Invalid("Some fields are invalid.", errors)
+    return out
+
+
+# ---- views ------------------------------------------------------------------------------------
+
+def _pick(texts: dict[str, str], lang: str) -> str:
+    return texts.get(lang) or texts.get("pl") or ""
+
+
+def effective_status(a: AlertModel, at: str | None = None) -> str:
+    if a.status == "published" and parse_iso(a.expires_at) <= (parse_iso(at) if at else now()):
+        return "expired"
+    return a.status
+
+
+def to_dict(a: AlertModel) -> dict[str, Any]:
+    """The full (staff) view of an alert, all languages."""
+    return {
+        "id": a.id, "version": int(a.version), "status": effective_status(a),
+        "category": a.category, "severity": a.severity, "urgency": a.urgency,
+        "certainty": a.certainty, "cap_status": a.cap_status, "msg_type": a.msg_type,
+        "title": dict(a.title), "body": dict(a.body), "instruction": dict(a.instruction or {}),
+        "districts": list(a.districts or []), "area": a.area,
+        "starts_at": a.starts_at, "expires_at": a.expires_at, "created_at": a.created_at,
+        "updated_at": a.updated_at, "published_at": a.published_at, "sent_at": a.sent_at,
+        "created_by": a.created_by, "approved_by": a.approved_by, "link": a.link,
+        "contact": a.contact, "source": a.source, "references": a.references or [],
+    }
+
+
+def public_view(full: dict[str, Any], lang: str) -> dict[str, Any]:
+    lang = lang if lang in LANGUAGES else "pl"
+    return {
+        "id": full["id"], "version": full["version"], "category": full["category"],
+        "severity": full["severity"], "urgency": full["urgency"], "certainty": full["certainty"],
+        "status": full["status"], "msg_type": full["msg_type"],
+        "exercise": full["cap_status"] != "actual",
+        "title": _pick(full["title"], lang), "body": _pick(full["body"], lang),
+        "instruction": _pick(full["instruction"], lang) or None,
+        "lang": lang if full["title"].get(lang) else "pl",
+        "languages": sorted(full["title"]),
+        "districts": full["districts"], "area": full["area"],
+        "starts_at": full["starts_at"] or full["published_at"], "expires_at": full["expires_at"],
+        "updated_at": full["updated_at"], "link": full["link"], "contact": full["contact"],
+        "source": full["source"], "url": f"/alert.html?id={full['id']}",
+    }
+
+
+# ---- store helpers ----------------------------------------------------------------------------
+
+def get_model(alert_id: str) -> AlertModel:
+    if not isinstance(alert_id, str) or not alert_id or len(alert_id) > 64:
+        raise NotFound("No such alert.")
+    try:
+        return AlertModel.get(alert_id)
+    except AlertModel.DoesNotExist:
+        raise NotFound("No such alert.") from None
+
+
+def get(alert_id: str) -> dict[str, Any]:
+    return to_dict(get_model(alert_id))
+
+
+def _apply(a: AlertModel, fields: dict[str, Any]) -> None:
+    for key, value in fields.items():
+        setattr(a, key, value)
+
+
+def _snapshot(a: AlertModel) -> None:
+    """Keep every version: write it once, never overwrite."""
+    try:
+        AlertVersionModel(alert_id=a.id, version=int(a.version), snapshot=to_dict(a),
+                          created_at=now_iso()).save(
+            condition=AlertVersionModel.version.does_not_exist())
+    except PutError:
+        pass  # already written by an earlier attempt of the same step
+
+
+def versions(alert_id: str) -> list[dict[str, Any]]:
+    get_model(alert_id)
+    return [dict(v.snapshot) for v in AlertVersionModel.query(alert_id)]
+
+
+# ---- lifecycle --------------------------------------------------------------------------------
+
+def create_draft(data: Any, actor: str, *, source: str = "manual",
+                 external_id: str | None = None) -> dict[str, Any]:
+    fields = validate_input(data)
+    ts = now_iso()
+    a = AlertModel(id=new_id(), status="draft", version=0, created_at=ts, updated_at=ts,
+                   created_by=actor, source=source, external_id=external_id, msg_type="alert")
+    _apply(a, fields)
+    a.save()
+    audit.record(actor, "alert.create", a.id, {"category": a.category, "source": source})
+    return to_dict(a)
+
+
+def edit_draft(alert_id: str, data: Any, actor: str) -> dict[str, Any]:
+    a = get_model(alert_id)
+    if a.status not in ("draft", "pending_approval"):
+        raise Conflict(f"Only drafts can be edited; this alert is {effective_status(a)}. "
+                       "Use update for a published alert.")
+    fields = validate_input(data, base=_editable(a))
+    _apply(a, fields)
+    a.status, a.approved_by = "draft", None
+    a.updated_at = now_iso()
+    a.save()
+    audit.record(actor, "alert.edit", a.id)
+    return to_dict(a)
+
+
+def _editable(a: AlertModel) -> dict[str, Any]:
+    d = to_dict(a)
+    return {k: d[k] for k in ("category", "severity", "urgency", "certainty", "cap_status", "title",
+                              "body", "instruction", "districts", "area", "starts_at",
+                              "expires_at", "link", "contact")}
+
+
+def _needs_approval(category: str) -> bool:
+    return category in (config.get("approval_categories") or [])
+
+
+def publish(alert_id: str, actor: str, *, override_reason: str | None = None,
+            enqueue: Any = None) -> dict[str, Any]:
+    """Publish a draft now, or schedule it for starts_at. Publishing twice answers the same."""
+    a = get_model(alert_id)
+    status = effective_status(a)
+    if status in ("published", "scheduled"):
+        return to_dict(a)  # idempotent: no second send
+    if status in ("cancelled", "expired"):
+        raise Conflict(f"This alert is {status} and cannot be published.")
+    if status == "pending_approval" and actor == a.created_by and not override_reason:
+        raise Conflict("This alert waits for another staff member's approval.")
+    if parse_iso(a.expires_at) <= now():
+        raise Conflict("This alert has already expired; change expires_at first.")
+    if _needs_approval(a.category) and not override_reason and a.approved_by is None:
+        if actor == a.created_by or status == "draft":
+            a.status, a.updated_at = "pending_approval", now_iso()
+            a.history = [*(a.history or []), {"at": a.updated_at, "by": actor, "do": "submit"}]
+            a.save()
+            audit.record(actor, "alert.submit_for_approval", a.id)
+            return to_dict(a)
+    if override_reason is not None:
+        if not isinstance(override_reason, str) or len(override_reason.strip()) < 10:
+            raise Invalid("An override needs a written reason.",
+                          {"override_reason": "explain in at least 10 characters"})
+    if status == "pending_approval" and actor != a.created_by:
+        a.approved_by = actor
+    ts = now()
+    if a.starts_at and parse_iso(a.starts_at) > ts + timedelta(seconds=30):
+        a.status = "scheduled"
+    else:
+        _go_live(a)
+    a.published_at, a.updated_at = iso(ts), iso(ts)
+    a.history = [*(a.history or []), {"at": iso(ts), "by": actor, "do": a.status}]
+    a.save()
+    audit.record(actor, "alert.publish", a.id, {"status": a.status, "override_reason": override_reason,
+                                               "version": int(a.version)})
+    if a.status == "published":
+        _snapshot(a)
+        _enqueue(a, enqueue)
+    return to_dict(a)
+
+
+def _go_live(a: AlertModel) -> None:
+    a.status = "published"
+    a.version = int(a.version or 0) + 1
+    a.msg_type = "alert"
+    a.sent_at = now_iso()
+
+
+def _enqueue(a: AlertModel, enqueue: Any) -> None:
+    from .fanout import request_fanout
+
+    (enqueue or request_fanout)(a.id, int(a.version))
+
+
+def approve(alert_id: str, actor: str, enqueue: Any = None) -> dict[str, Any]:
+    a = get_model(alert_id)
+    if a.status != "pending_approval":
+        raise Conflict(f"Only alerts waiting for approval can be approved; this one is {a.status}.")
+    if actor == a.created_by:
+        raise Forbidden("A second staff member must approve this alert.")
+    return publish(alert_id, actor, enqueue=enqueue)
+
+
+def update(alert_id: str, data: Any, actor: str, enqueue: Any = None) -> dict[str, Any]:
+    """A new version of a published alert; residents who got it get the update."""
+    a = get_model(alert_id)
+    status = effective_status(a)
+    if status == "scheduled":
+        fields = validate_input(data, base=_editable(a))
+        _apply(a, fields)
+        a.updated_at = now_iso()
+        a.save()
+        audit.record(actor, "alert.update_scheduled", a.id)
+        return to_dict(a)
+    if status != "published":
+        raise Conflict(f"Only published alerts can be updated; this one is {status}.")
+    fields = validate_input(data, base=_editable(a))
+    if fields["category"] != a.category:
+        raise Invalid("The category of a published alert cannot change.",
+                      {"category": "cancel and publish a new alert instead"})
+    refs = [*(a.references or []), {"identifier": f"{a.id}-v{int(a.version)}", "sent": a.sent_at}]
+    _apply(a, fields)
+    a.version = int(a.version) + 1
+    a.msg_type, a.references, a.sent_at = "update", refs, now_iso()
+    a.updated_at = a.sent_at
+    a.save()
+    _snapshot(a)
+    audit.record(actor, "alert.update", a.id, {"version": int(a.version)})
+    _enqueue(a, enqueue)
+    return to_dict(a)
+
+
+def cancel(alert_id: str, actor: str, data: Any = None, enqueue: Any = None) -> dict[str, Any]:
+    """Cancel (all-clear). Residents who got it are told; a scheduled alert is simply withdrawn."""
+    a = get_model(alert_id)
+    status = effective_status(a)
+    if status == "cancelled":
+        return to_dict(a)
+    if status == "expired":
+        raise Conflict("This alert has already expired.")
+    note = (data or {}).get("body") if isinstance(data, dict) else None
+    was_sent = status == "published"
+    if was_sent:
+        refs = [*(a.references or []), {"identifier": f"{a.id}-v{int(a.version)}", "sent": a.sent_at}]
+        a.version = int(a.version) + 1
+        a.msg_type, a.references, a.sent_at = "cancel", refs, now_iso()
+        if isinstance(note, dict) and note.get("pl"):
+            a.body = {k: str(v)[:BODY_MAX] for k, v in note.items() if k in LANGUAGES and v}
+    a.status, a.updated_at = "cancelled", now_iso()
+    a.save()
+    audit.record(actor, "alert.cancel", a.id, {"was_sent": was_sent})
+    if was_sent:
+        _snapshot(a)
+        _enqueue(a, enqueue)
+    return to_dict(a)
+
+
+def tick(enqueue: Any = None) -> dict[str, int]:
+    """The schedule: release scheduled alerts, expire old ones, resend lost fan-out requests."""
+    ts = now()
+    released = expired = 0
+    for a in AlertModel.by_status.query("scheduled"):
+        if a.starts_at and parse_iso(a.starts_at) <= ts:
+            _go_live(a)
+            a.updated_at = iso(ts)
+            a.save()
+            _snapshot(a)
+            audit.record("scheduler", "alert.publish_scheduled", a.id)
+            _enqueue(a, enqueue)
+            released += 1
+    for a in AlertModel.by_status.query("published"):
+        if parse_iso(a.expires_at) <= ts:
+            a.status, a.updated_at = "expired", iso(ts)
+            a.save()  # leaves the active list without a notification
+            expired += 1
+    return {"released": released, "expired": expired}
+
+
+# ---- reading ----------------------------------------------------------------------------------
+
+def _cursor_encode(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode().rstrip("=")
+
+
+def _cursor_decode(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        pad = "=" * (-len(cursor) % 4)
+        value = int(json.loads(base64.urlsafe_b64decode(cursor + pad))["o"])
+        if value < 0:
+            raise ValueError
+        return value
+    except (ValueError, KeyError, TypeError, json.JSONDecodeError, UnicodeDecodeError):
+        raise Invalid("The cursor is not valid.", {"cursor": "use the value of `next`"}) from None
+
+
+def list_public(*, category: str | None, district: str | None, lang: str,
+                include_expired: bool, cursor: str | None, limit: int) -> dict[str, Any]:
+    errors = {}
+    if category and category not in CATEGORIES:
+        errors["category"] = f"must be one of: {', '.join(CATEGORIES)}"
+    if district and district not in district_ids():
+        errors["district"] = "unknown district"
+    if lang not in LANGUAGES:
+        errors["lang"] = f"must be one of: {', '.join(LANGUAGES)}"
+    if errors:
+        raise Invalid("Some parameters are invalid.", errors)
+    offset = _cursor_decode(cursor)
+    statuses = ["published"] + (["expired", "cancelled"] if include_expired else [])
+    items: list[dict[str, Any]] = []
+    horizon = now() - timedelta(days=30)
+    for status in statuses:
+        for a in AlertModel.by_status.query(status):
+            full = to_dict(a)
+            if not include_expired and full["status"] != "published":
+                continue
+            if include_expired and parse_iso(a.updated_at) < horizon:
+                continue
+            if category and a.category != category:
+                continue
+            if district and a.districts and district not in a.districts:
+                continue
+            items.append(full)
+    active_first = {"published": 0, "expired": 1, "cancelled": 1}
+    items.sort(key=lambda x: x["updated_at"], reverse=True)
+    items.sort(key=lambda x: (active_first.get(x["status"], 2), SEVERITY_RANK[x["severity"]]))
+    page = items[offset:offset + limit]
+    nxt = _cursor_encode(offset + limit) if offset + limit < len(items) else None
+    return {"items": [public_view(i, lang) for i in page], "next": nxt}
+
+
+def list_admin(status: str | None) -> list[dict[str, Any]]:
+    statuses = [status] if status else ["draft", "pending_approval", "scheduled", "published",
+                                        "cancelled", "expired"]
+    out: list[dict[str, Any]] = []
+    for s in statuses:
+        out.extend(to_dict(a) for a in AlertModel.by_status.query(s, scan_index_forward=False))
+    return out

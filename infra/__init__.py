@@ -1,0 +1,1 @@
+"""Infrastructure and the local stack (never deployed, never imported by chalicelib)."""

@@ -1,0 +1,83 @@
+"""The dev outbox: what SNS would have delivered, computed from moto's in-process state.
+
+moto records topic publishes but drops deliveries to `sms` and `application` subscriptions, so
+the outbox multiplies every topic publish by every sms/application subscription whose filter
+policy matches (moto's own FilterPolicyMatcher), and adds direct SMS publishes.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+from moto.sns.utils import FilterPolicyMatcher
+
+_seen: dict[str, str] = {}
+_lock = threading.Lock()
+
+
+def _at(key: str) -> str:
+    with _lock:
+        if key not in _seen:
+            _seen[key] = datetime.now(UTC).isoformat(timespec="seconds")
+        return _seen[key]
+
+
+def _pick(message: str, key: str) -> str:
+    try:
+        data = json.loads(message)
+    except ValueError:
+        return message
+    if isinstance(data, dict) and "default" in data:
+        return str(data.get(key, data["default"]))
+    return message
+
+
+def sns_backend(account: str = "123456789012", region: str = "eu-central-1") -> Any:
+    from moto.backends import get_backend
+
+    return get_backend("sns")[account][region]
+
+
+def deliveries(backend: Any) -> list[dict[str, Any]]:
+    """Every message SNS would deliver, oldest first."""
+    out: list[dict[str, Any]] = []
+    subs_by_topic: dict[str, list[Any]] = {}
+    for sub in list(backend.subscriptions.values()):
+        subs_by_topic.setdefault(sub.topic.arn, []).append(sub)
+    endpoints = getattr(backend, "platform_endpoints", {})
+    for topic in list(backend.topics.values()):
+        for message_id, message, _subject, attrs, _group in list(topic.sent_notifications):
+            for sub in subs_by_topic.get(topic.arn, []):
+                if sub.protocol not in ("sms", "application"):
+                    continue
+                raw_policy = sub._filter_policy or None
+                if raw_policy:
+                    matcher = FilterPolicyMatcher(raw_policy, sub.attributes.get("FilterPolicyScope"))
+                    if not matcher.matches(attrs, message):
+                        continue
+                if sub.protocol == "sms":
+                    channel, text = "sms", _pick(message, "sms")
+                else:
+                    ep = endpoints.get(sub.endpoint)
+                    platform = getattr(getattr(ep, "application", None), "platform", "GCM")
+                    key = "APNS" if str(platform).startswith("APNS") else "GCM"
+                    channel, text = "push", _pick(message, key)
+                out.append({
+                    "channel": channel, "to": sub.endpoint, "text": text,
+                    "at": _at(message_id), "topic": topic.arn.split(":")[-1],
+                    "message_id": message_id,
+                    "attributes": {k: v.get("Value") for k, v in (attrs or {}).items()},
+                })
+    for message_id, (phone, text) in list(backend.sms_messages.items()):
+        out.append({"channel": "sms", "to": phone, "text": text, "at": _at(message_id),
+                    "topic": None, "message_id": message_id, "attributes": {}})
+    out.sort(key=lambda d: d["at"])
+    return out
+
+
+def topic_publishes(backend: Any) -> list[dict[str, Any]]:
+    """Raw topic publishes (for counting SNS calls)."""
+    return [{"topic": t.arn, "message_id": m[0], "attributes": m[3]}
+            for t in backend.topics.values() for m in t.sent_notifications]
