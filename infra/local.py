@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-STATE = ROOT / ".local" / "stack.json"
+STATE = Path(os.environ.get("LOCAL_STATE_FILE", str(ROOT / ".local" / "stack.json")))
 REGION = "eu-central-1"
 ACCOUNT = "123456789012"
 PREFIX = "informator-local"

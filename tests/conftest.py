@@ -139,3 +139,84 @@ def client(stack: Stack) -> Iterator[Any]:
 
     with Client(app) as c:
         yield c
+
+
+# ---- the whole local stack, as `make run` starts it (for HTTP and browser tests) ----------------
+
+@dataclass
+class LiveStack:
+    api: str
+    web: str
+    moto: str
+    state_file: str
+    password: str
+
+    def token(self, role: str) -> str:
+        import subprocess
+        import sys
+
+        out = subprocess.run([sys.executable, "-m", "infra.local", "token", role], check=True,
+                             capture_output=True, text=True, cwd=ROOT,
+                             env={**os.environ, "LOCAL_STATE_FILE": self.state_file})
+        return out.stdout.strip()
+
+    def outbox(self) -> list[dict[str, Any]]:
+        import requests
+
+        return list(requests.get(f"{self.web}/dev/outbox.json", timeout=5).json())
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
+    """Start `python -m infra.local` on free ports; stop it with Ctrl-C (SIGINT) at the end."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    ports = {"MOTO_PORT": _free_port(), "API_PORT": _free_port(), "WEB_PORT": _free_port()}
+    state = str(tmp_path_factory.mktemp("stack") / "stack.json")
+    log = open(tmp_path_factory.mktemp("stacklog") / "local.log", "w+")  # noqa: SIM115
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "USER_POOL",
+                                                                     "PLATFORM_APP", "JWKS"))}
+    env.update({k: str(v) for k, v in ports.items()})
+    env.update({"LOCAL_STATE_FILE": state, "LOCAL_TICK_SECONDS": "2", "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen([sys.executable, "-m", "infra.local"], cwd=ROOT, env=env,
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 90
+    password = ""
+    while time.monotonic() < deadline:
+        log.seek(0)
+        text = log.read()
+        if "staff password:" in text:
+            password = text.split("staff password:")[1].split()[0]
+            break
+        if proc.poll() is not None:
+            raise RuntimeError(f"the local stack exited:\n{text[-3000:]}")
+        time.sleep(0.3)
+    else:
+        proc.kill()
+        raise RuntimeError("the local stack did not start in 90 s")
+    try:
+        yield LiveStack(api=f"http://127.0.0.1:{ports['API_PORT']}",
+                        web=f"http://127.0.0.1:{ports['WEB_PORT']}",
+                        moto=f"http://127.0.0.1:{ports['MOTO_PORT']}", state_file=state,
+                        password=password)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()

@@ -67,7 +67,8 @@ def api(view: Callable[..., Any]) -> Callable[..., Any]:
 
 def json_body(request: Request, *, required: bool = True) -> Any:
     """The parsed JSON body, or a 400/413/415 in DESIGN.md's shape."""
-    raw = bytes(request.raw_body or b"")
+    raw_body = request.raw_body or b""
+    raw = raw_body.encode() if isinstance(raw_body, str) else raw_body
     if len(raw) > get_settings().max_body_bytes:
         raise PayloadTooLarge(f"The body is larger than {get_settings().max_body_bytes} bytes.")
     ctype = (request.headers.get("content-type") or JSON).split(";")[0].strip().lower()
