@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import PutError
@@ -12,8 +12,8 @@ from ..city import CATEGORIES, LANGUAGES, district_ids
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..geo import districts_touched, validate_area
 from ..models.alerts import AlertModel, AlertVersionModel
-from . import audit, config
-from .clock import iso, new_id, now, now_iso, parse_iso
+from . import audit, clock, config
+from .clock import iso, new_id, parse_iso
 
 SEVERITIES = ("extreme", "severe", "moderate", "minor", "unknown")
 URGENCIES = ("immediate", "expected", "future", "past", "unknown")
@@ -22,6 +22,15 @@ CAP_STATUSES = ("actual", "exercise", "test")
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 TITLE_MAX, BODY_MAX, INSTRUCTION_MAX = 160, 4000, 1000
 ACTIVE = ("published",)
+
+
+def now() -> datetime:
+    """The current time, through the clock module (tests and the tick move it)."""
+    return clock.now()
+
+
+def now_iso() -> str:
+    return clock.now_iso()
 
 
 # ---- validation -------------------------------------------------------------------------------
@@ -205,14 +214,55 @@ def _apply(a: AlertModel, fields: dict[str, Any]) -> None:
         setattr(a, key, value)
 
 
+class _Raced(Exception):
+    """Another request changed the alert between our read and our write."""
+
+
+def _save_if(a: AlertModel, status: str, version: int) -> None:
+    """Optimistic write: only if nobody else moved the alert on since we read it."""
+    try:
+        a.save(condition=(AlertModel.status == status) & (AlertModel.version == version))
+    except PutError as exc:
+        if getattr(exc, "cause_response_code", "") == "ConditionalCheckFailedException":
+            raise _Raced() from None
+        raise
+
+
+def _audience(a: AlertModel) -> list[str]:
+    """Districts a version goes to: its own plus every earlier version's, so residents who got
+    the alert also get its update or cancellation ([] = the whole city)."""
+    own = list(a.districts or [])
+    if int(a.version) <= 1:
+        return sorted(own)
+    try:
+        prev = AlertVersionModel.get(a.id, int(a.version) - 1).snapshot
+    except AlertVersionModel.DoesNotExist:
+        return sorted(own)
+    before = list(prev.get("audience", prev.get("districts")) or [])
+    if not before or not own:
+        return []
+    return sorted(set(before) | set(own))
+
+
 def _snapshot(a: AlertModel) -> None:
     """Keep every version: write it once, never overwrite."""
+    snap = {**to_dict(a), "audience": _audience(a)}
     try:
-        AlertVersionModel(alert_id=a.id, version=int(a.version), snapshot=to_dict(a),
+        AlertVersionModel(alert_id=a.id, version=int(a.version), snapshot=snap,
                           created_at=now_iso()).save(
             condition=AlertVersionModel.version.does_not_exist())
-    except PutError:
-        pass  # already written by an earlier attempt of the same step
+    except PutError as exc:
+        if getattr(exc, "cause_response_code", "") != "ConditionalCheckFailedException":
+            raise
+        # already written by an earlier attempt of the same step
+
+
+def ensure_snapshot(a: AlertModel) -> None:
+    """Repair after a crash between the state change and the version snapshot."""
+    try:
+        AlertVersionModel.get(a.id, int(a.version))
+    except AlertVersionModel.DoesNotExist:
+        _snapshot(a)
 
 
 def versions(alert_id: str) -> list[dict[str, Any]]:
@@ -240,10 +290,14 @@ def edit_draft(alert_id: str, data: Any, actor: str) -> dict[str, Any]:
         raise Conflict(f"Only drafts can be edited; this alert is {effective_status(a)}. "
                        "Use update for a published alert.")
     fields = validate_input(data, base=_editable(a))
+    before = a.status
     _apply(a, fields)
-    a.status, a.approved_by = "draft", None
+    a.status, a.approved_by = "draft", None  # an edit needs a fresh approval
     a.updated_at = now_iso()
-    a.save()
+    try:
+        _save_if(a, before, int(a.version))
+    except _Raced:
+        raise Conflict("The alert changed meanwhile; reload it and edit again.") from None
     audit.record(actor, "alert.edit", a.id)
     return to_dict(a)
 
@@ -259,41 +313,69 @@ def _needs_approval(category: str) -> bool:
     return category in (config.get("approval_categories") or [])
 
 
+def _submitter(a: AlertModel) -> str | None:
+    for step in reversed(a.history or []):
+        if step.get("do") == "submit":
+            return str(step.get("by"))
+    return None
+
+
+def _override(reason: Any) -> str | None:
+    if reason is None:
+        return None
+    if not isinstance(reason, str) or len(reason.strip()) < 10:
+        raise Invalid("An override needs a written reason.",
+                      {"override_reason": "explain in at least 10 characters"})
+    return reason.strip()[:1000]
+
+
 def publish(alert_id: str, actor: str, *, override_reason: str | None = None,
             enqueue: Any = None) -> dict[str, Any]:
-    """Publish a draft now, or schedule it for starts_at. Publishing twice answers the same."""
+    """Publish a draft now, or schedule it for starts_at. Publishing twice answers the same.
+
+    When the city requires approval for the category, the first publish submits the alert and a
+    second staff member (neither its author nor its submitter) publishes it by approving; a
+    publisher may skip that with a written override reason, which the audit log keeps.
+    """
     a = get_model(alert_id)
     status = effective_status(a)
     if status in ("published", "scheduled"):
         return to_dict(a)  # idempotent: no second send
     if status in ("cancelled", "expired"):
         raise Conflict(f"This alert is {status} and cannot be published.")
-    if status == "pending_approval" and actor == a.created_by and not override_reason:
-        raise Conflict("This alert waits for another staff member's approval.")
+    reason = _override(override_reason)
     if parse_iso(a.expires_at) <= now():
         raise Conflict("This alert has already expired; change expires_at first.")
-    if _needs_approval(a.category) and not override_reason and a.approved_by is None:
-        if actor == a.created_by or status == "draft":
-            a.status, a.updated_at = "pending_approval", now_iso()
+    before, version = a.status, int(a.version)
+    ts = now()
+    if (_needs_approval(a.category) or status == "pending_approval") and reason is None:
+        if status == "draft":
+            a.status, a.updated_at = "pending_approval", iso(ts)
             a.history = [*(a.history or []), {"at": a.updated_at, "by": actor, "do": "submit"}]
-            a.save()
+            try:
+                _save_if(a, before, version)
+            except _Raced:
+                return get(alert_id)
             audit.record(actor, "alert.submit_for_approval", a.id)
             return to_dict(a)
-    if override_reason is not None:
-        if not isinstance(override_reason, str) or len(override_reason.strip()) < 10:
-            raise Invalid("An override needs a written reason.",
-                          {"override_reason": "explain in at least 10 characters"})
-    if status == "pending_approval" and actor != a.created_by:
+        if actor in (a.created_by, _submitter(a)):
+            raise Conflict("This alert waits for another staff member's approval.")
         a.approved_by = actor
-    ts = now()
     if a.starts_at and parse_iso(a.starts_at) > ts + timedelta(seconds=30):
         a.status = "scheduled"
     else:
         _go_live(a)
     a.published_at, a.updated_at = iso(ts), iso(ts)
-    a.history = [*(a.history or []), {"at": iso(ts), "by": actor, "do": a.status}]
-    a.save()
-    audit.record(actor, "alert.publish", a.id, {"status": a.status, "override_reason": override_reason,
+    step = {"at": iso(ts), "by": actor, "do": a.status}
+    if reason:
+        step["override_reason"] = reason
+    a.history = [*(a.history or []), step]
+    try:
+        _save_if(a, before, version)
+    except _Raced:
+        return get(alert_id)  # a concurrent publish won; same answer, its send only
+    audit.record(actor, "alert.publish", a.id, {"status": a.status, "override_reason": reason,
+                                               "approved_by": a.approved_by,
                                                "version": int(a.version)})
     if a.status == "published":
         _snapshot(a)
@@ -318,34 +400,49 @@ def approve(alert_id: str, actor: str, enqueue: Any = None) -> dict[str, Any]:
     a = get_model(alert_id)
     if a.status != "pending_approval":
         raise Conflict(f"Only alerts waiting for approval can be approved; this one is {a.status}.")
-    if actor == a.created_by:
+    if actor in (a.created_by, _submitter(a)):
         raise Forbidden("A second staff member must approve this alert.")
     return publish(alert_id, actor, enqueue=enqueue)
+
+
+def _future_expiry(data: Any, fields: dict[str, Any]) -> None:
+    if isinstance(data, dict) and data.get("expires_at") is not None \
+            and parse_iso(fields["expires_at"]) <= now():
+        raise Invalid("Some fields are invalid.",
+                      {"expires_at": "must be in the future (cancel the alert to end it now)"})
 
 
 def update(alert_id: str, data: Any, actor: str, enqueue: Any = None) -> dict[str, Any]:
     """A new version of a published alert; residents who got it get the update."""
     a = get_model(alert_id)
     status = effective_status(a)
-    if status == "scheduled":
-        fields = validate_input(data, base=_editable(a))
-        _apply(a, fields)
-        a.updated_at = now_iso()
-        a.save()
-        audit.record(actor, "alert.update_scheduled", a.id)
-        return to_dict(a)
-    if status != "published":
+    if status not in ("published", "scheduled"):
         raise Conflict(f"Only published alerts can be updated; this one is {status}.")
     fields = validate_input(data, base=_editable(a))
+    _future_expiry(data, fields)
+    before, version = a.status, int(a.version)
+    if status == "scheduled":
+        _apply(a, fields)
+        a.updated_at = now_iso()
+        try:
+            _save_if(a, before, version)
+        except _Raced:
+            raise Conflict("The alert changed meanwhile; reload it and try again.") from None
+        audit.record(actor, "alert.update_scheduled", a.id)
+        return to_dict(a)
     if fields["category"] != a.category:
         raise Invalid("The category of a published alert cannot change.",
                       {"category": "cancel and publish a new alert instead"})
-    refs = [*(a.references or []), {"identifier": f"{a.id}-v{int(a.version)}", "sent": a.sent_at}]
+    refs = [*(a.references or []), {"identifier": f"{a.id}-v{version}", "sent": a.sent_at}]
     _apply(a, fields)
-    a.version = int(a.version) + 1
+    a.version = version + 1
     a.msg_type, a.references, a.sent_at = "update", refs, now_iso()
     a.updated_at = a.sent_at
-    a.save()
+    a.history = [*(a.history or []), {"at": a.sent_at, "by": actor, "do": "update"}]
+    try:
+        _save_if(a, before, version)
+    except _Raced:
+        raise Conflict("The alert changed meanwhile; reload it and try again.") from None
     _snapshot(a)
     audit.record(actor, "alert.update", a.id, {"version": int(a.version)})
     _enqueue(a, enqueue)
@@ -353,24 +450,34 @@ def update(alert_id: str, data: Any, actor: str, enqueue: Any = None) -> dict[st
 
 
 def cancel(alert_id: str, actor: str, data: Any = None, enqueue: Any = None) -> dict[str, Any]:
-    """Cancel (all-clear). Residents who got it are told; a scheduled alert is simply withdrawn."""
+    """Cancel (all-clear). Residents who got it are told; an unsent alert is simply withdrawn."""
     a = get_model(alert_id)
     status = effective_status(a)
     if status == "cancelled":
         return to_dict(a)
     if status == "expired":
         raise Conflict("This alert has already expired.")
-    note = (data or {}).get("body") if isinstance(data, dict) else None
+    note = data.get("body") if isinstance(data, dict) else None
+    if note is not None:
+        errors: dict[str, str] = {}
+        texts = _texts({"body": note}, "body", BODY_MAX, False, errors)
+        if errors:
+            raise Invalid("Some fields are invalid.", errors)
+    before, version = a.status, int(a.version)
     was_sent = status == "published"
     if was_sent:
-        refs = [*(a.references or []), {"identifier": f"{a.id}-v{int(a.version)}", "sent": a.sent_at}]
-        a.version = int(a.version) + 1
+        refs = [*(a.references or []), {"identifier": f"{a.id}-v{version}", "sent": a.sent_at}]
+        a.version = version + 1
         a.msg_type, a.references, a.sent_at = "cancel", refs, now_iso()
-        if isinstance(note, dict) and note.get("pl"):
-            a.body = {k: str(v)[:BODY_MAX] for k, v in note.items() if k in LANGUAGES and v}
+        if note is not None and texts.get("pl"):
+            a.body = texts
     a.status, a.updated_at = "cancelled", now_iso()
-    a.save()
-    audit.record(actor, "alert.cancel", a.id, {"was_sent": was_sent})
+    a.history = [*(a.history or []), {"at": a.updated_at, "by": actor, "do": "cancel"}]
+    try:
+        _save_if(a, before, version)
+    except _Raced:
+        return cancel(alert_id, actor, data, enqueue)
+    audit.record(actor, "alert.cancel", a.id, {"was_sent": was_sent, "version": int(a.version)})
     if was_sent:
         _snapshot(a)
         _enqueue(a, enqueue)
@@ -378,22 +485,41 @@ def cancel(alert_id: str, actor: str, data: Any = None, enqueue: Any = None) -> 
 
 
 def tick(enqueue: Any = None) -> dict[str, int]:
-    """The schedule: release scheduled alerts, expire old ones, resend lost fan-out requests."""
+    """The schedule: release scheduled alerts due now, expire old ones (without a notification)."""
     ts = now()
     released = expired = 0
-    for a in AlertModel.by_status.query("scheduled"):
-        if a.starts_at and parse_iso(a.starts_at) <= ts:
-            _go_live(a)
-            a.updated_at = iso(ts)
-            a.save()
-            _snapshot(a)
-            audit.record("scheduler", "alert.publish_scheduled", a.id)
-            _enqueue(a, enqueue)
-            released += 1
-    for a in AlertModel.by_status.query("published"):
+    for a in list(AlertModel.by_status.query("scheduled")):
+        if not a.starts_at or parse_iso(a.starts_at) > ts:
+            continue
+        version = int(a.version)
+        if parse_iso(a.expires_at) <= ts:  # its whole window passed unsent: nobody is told
+            a.status, a.updated_at = "expired", iso(ts)
+            try:
+                _save_if(a, "scheduled", version)
+            except _Raced:
+                continue
+            audit.record("scheduler", "alert.expire_unsent", a.id)
+            expired += 1
+            continue
+        _go_live(a)
+        a.updated_at = iso(ts)
+        a.history = [*(a.history or []), {"at": iso(ts), "by": "scheduler", "do": "published"}]
+        try:
+            _save_if(a, "scheduled", version)
+        except _Raced:
+            continue  # another tick released it
+        _snapshot(a)
+        audit.record("scheduler", "alert.publish_scheduled", a.id, {"version": int(a.version)})
+        _enqueue(a, enqueue)
+        released += 1
+    for a in list(AlertModel.by_status.query("published")):
         if parse_iso(a.expires_at) <= ts:
             a.status, a.updated_at = "expired", iso(ts)
-            a.save()  # leaves the active list without a notification
+            try:
+                _save_if(a, "published", int(a.version))
+            except _Raced:
+                continue
+            audit.record("scheduler", "alert.expire", a.id)
             expired += 1
     return {"released": released, "expired": expired}
 
