@@ -1,8 +1,9 @@
 """Informator API: registers the blueprints and the error middleware, nothing else."""
 from chalice import Chalice
 
-from chalicelib.api import admin, admin_staff, meta, public, subscriptions
+from chalicelib.api import admin, admin_feeds, admin_staff, meta, public, subscriptions
 from chalicelib.api.http import error_middleware
+from chalicelib.events import feeds as feed_events
 from chalicelib.events import handlers
 
 app = Chalice(app_name="informator")
@@ -13,3 +14,5 @@ app.register_blueprint(admin.bp)
 app.register_blueprint(admin_staff.bp)
 app.register_blueprint(meta.bp)
 app.register_blueprint(handlers.bp)
+app.register_blueprint(admin_feeds.bp)
+app.register_blueprint(feed_events.bp)

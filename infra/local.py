@@ -134,6 +134,10 @@ def seed() -> None:
     for body in demo_alerts:
         draft = alerts.create_draft(body, "publisher@local.test")
         alerts.publish(draft["id"], "publisher@local.test")
+    from chalicelib.services import feeds
+
+    # the seeded feeds read the samples the web server serves under /dev/feeds/, not the internet
+    feeds.seed_feeds(local_base=os.environ.get("SITE_URL", f"http://127.0.0.1:{ports()['web']}"))
 
 
 # ---- the static pages and the dev outbox ------------------------------------------------------
@@ -166,6 +170,13 @@ def make_web_handler(conf: dict[str, Any]) -> type[SimpleHTTPRequestHandler]:
             elif path == "/dev/outbox.json":
                 self._send(json.dumps(deliveries(sns_backend()), ensure_ascii=False).encode(),
                            "application/json; charset=utf-8")
+            elif path.startswith("/dev/feeds/"):
+                body = dev_feed(path)
+                if body is None:
+                    self.send_error(404)
+                else:
+                    self._send(body, "application/xml" if path.endswith(".xml") else
+                               "application/json; charset=utf-8")
             elif path in ("/dev/outbox", "/dev/outbox/"):
                 self.path = "/dev/outbox.html"
                 super().do_GET()
@@ -173,6 +184,28 @@ def make_web_handler(conf: dict[str, Any]) -> type[SimpleHTTPRequestHandler]:
                 super().do_GET()
 
     return Handler
+
+
+def dev_feed(path: str) -> bytes | None:
+    """A sample feed from web/dev/feeds/ with its dates moved to today (@DAY+N@, @RFC822+N@),
+    so the local feeds import current warnings without calling the internet."""
+    import re
+    from datetime import datetime, timedelta
+    from email.utils import format_datetime
+    from zoneinfo import ZoneInfo
+
+    name = path.rsplit("/", 1)[-1]
+    file = ROOT / "web" / "dev" / "feeds" / name
+    if "/" in path[len("/dev/feeds/"):] or not file.is_file():
+        return None
+    today = datetime.now(ZoneInfo("Europe/Warsaw")).replace(hour=6, minute=0, second=0,
+                                                            microsecond=0)
+    text = file.read_text(encoding="utf-8")
+    text = re.sub(r"@DAY([+-]\d+)@", lambda m: (today + timedelta(days=int(m[1]))).strftime(
+        "%Y-%m-%d"), text)
+    text = re.sub(r"@RFC822([+-]\d+)@", lambda m: format_datetime(
+        today + timedelta(days=int(m[1]))), text)
+    return text.encode("utf-8")
 
 
 # ---- the loop: schedule ticks and queue drains ------------------------------------------------
@@ -217,6 +250,7 @@ def schedule_event() -> dict[str, Any]:
 
 def loop(session: Any, stop: threading.Event) -> None:
     import app as app_module  # noqa: F401 - registers the blueprints' handlers
+    from chalicelib.events import feeds as feed_events
     from chalicelib.events import handlers
 
     tick_s = float(os.environ.get("LOCAL_TICK_SECONDS", "15"))
@@ -225,6 +259,7 @@ def loop(session: Any, stop: threading.Event) -> None:
         try:
             if time.monotonic() >= next_tick:
                 handlers.tick(schedule_event(), None)
+                feed_events.import_feeds(schedule_event(), None)  # runs only the due feeds
                 next_tick = time.monotonic() + tick_s
             drain(session, "fanout", handlers.fanout_worker)
         except Exception as exc:

@@ -543,9 +543,8 @@ def test_a_feed_runs_once_at_a_time(stack: Stack) -> None:
 
 def test_schedule_handler_imports_due_feeds(stack: Stack) -> None:
     from chalicelib.events import feeds as feed_events
-    from chalicelib.services import feeds
-
     from chalicelib.models.feeds import FeedModel
+    from chalicelib.services import feeds
 
     make_feed("meteo", "imgw_meteo", enabled=False)
     # stored before the rules forbade it: the fetch refuses it without opening a connection
