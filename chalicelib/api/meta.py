@@ -51,6 +51,23 @@ _BODIES = {
 }
 
 
+_SCHEMAS["FeedInput"] = {
+    "type": "object", "required": ["adapter", "url"], "properties": {
+        "name": {"type": "string"},
+        "adapter": {"type": "string", "enum": ["imgw_meteo", "imgw_hydro", "energa", "cap_atom",
+                                               "rss", "json"]},
+        "url": {"type": "string", "format": "uri", "description": "https only (http locally)"},
+        "schedule": {"type": "integer", "minimum": 5, "maximum": 1440, "default": 15,
+                     "description": "minutes between runs"},
+        "category": {"type": ["string", "null"], "description": "null: the item's own"},
+        "districts": {"type": "array", "items": {"type": "string"}, "default": []},
+        "auto_publish": {"type": "boolean", "default": False},
+        "enabled": {"type": "boolean", "default": True},
+        "options": {"type": "object", "description": "adapter options; default_hours: validity "
+                                                     "of items without an end time"}}}
+_BODIES[("/v1/admin/feeds/{feed_id}", "put")] = "FeedInput"
+
+
 def build_spec(routes: dict[str, dict[str, Any]]) -> dict[str, Any]:
     paths: dict[str, Any] = {}
     for path, methods in sorted(routes.items()):
