@@ -34,10 +34,14 @@ lint: $(STAMP)
 test: $(STAMP) web-deps browser-deps lint
 	$(BIN)/pytest
 
+# build/template.yaml: Chalice's package + infra/package.py (policies, logs, alarms, site, SNS
+# settings); cfn-lint with the informational rules; the package sizes at the end.
 package: $(STAMP)
 	rm -rf build && mkdir -p build
 	$(BIN)/chalice package --stage prod --merge-template infra/template.yaml --template-format yaml build/
-	$(BIN)/cfn-lint build/sam.yaml
+	$(BIN)/python -m infra.package build
+	$(BIN)/cfn-lint --include-checks I -- build/template.yaml
+	$(BIN)/python -m infra.package --sizes build
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
