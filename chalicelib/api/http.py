@@ -30,7 +30,11 @@ class ApiError(ChaliceUnhandledError):
 
 
 def error_response(error: DomainError) -> Response:
-    headers: dict[str, str | list[str]] = {"Content-Type": JSON, **error.headers}
+    # Error answers leave through the middleware, past Chalice's CORS handling: without these
+    # headers a browser on the site's origin could not read a 422's fields or a 429's wait.
+    headers: dict[str, str | list[str]] = {"Content-Type": JSON, "Access-Control-Allow-Origin": "*",
+                                           "Access-Control-Expose-Headers": "Retry-After",
+                                           **error.headers}
     return Response(body=json.dumps(error.body(), ensure_ascii=False), status_code=error.status,
                     headers=headers)
 
@@ -40,15 +44,30 @@ def error_middleware(event: Request, get_response: Callable[[Request], Response]
     try:
         response = get_response(event)
     except ApiError as exc:
-        return error_response(exc.error)
+        response = error_response(exc.error)
     except DomainError as exc:
-        return error_response(exc)
+        response = error_response(exc)
     body = response.body
     if response.status_code >= 400 and isinstance(body, dict) and "Code" in body:
         code = _CHALICE_STATUS.get(response.status_code, "error")
         response.body = json.dumps({"error": {"code": code, "message": body.get("Message", "")}})
         response.headers["Content-Type"] = JSON
+    if (response.status_code >= 400 and (getattr(event, "path", "") or "").startswith("/open311/")
+            and response.headers.get("Content-Type", "").startswith(JSON)):
+        response.body = _open311_error(response)
     return response
+
+
+def _open311_error(response: Response) -> str:
+    """Open311 GeoReport v2 errors are `[{"code", "description"}]`, whatever raised them."""
+    try:
+        data = json.loads(response.body) if isinstance(response.body, str) else response.body
+    except (TypeError, ValueError):
+        return str(response.body)
+    if isinstance(data, dict) and isinstance(data.get("error"), dict):
+        return json.dumps([{"code": response.status_code,
+                            "description": data["error"].get("message", "")}], ensure_ascii=False)
+    return json.dumps(data, ensure_ascii=False) if not isinstance(data, str) else data
 
 
 def api(view: Callable[..., Any]) -> Callable[..., Any]:
