@@ -2,9 +2,11 @@
 from chalice import Chalice
 
 from chalicelib.api import admin, admin_feeds, admin_staff, meta, public, subscriptions
+from chalicelib.api import webpush as web_push
 from chalicelib.api.http import error_middleware
 from chalicelib.events import feeds as feed_events
 from chalicelib.events import handlers
+from chalicelib.events import webpush as webpush_events
 
 app = Chalice(app_name="informator")
 app.register_middleware(error_middleware, "http")
@@ -16,3 +18,5 @@ app.register_blueprint(meta.bp)
 app.register_blueprint(handlers.bp)
 app.register_blueprint(admin_feeds.bp)
 app.register_blueprint(feed_events.bp)
+app.register_blueprint(web_push.bp)
+app.register_blueprint(webpush_events.bp)

@@ -94,6 +94,12 @@ def fixups(session: Any, prefix: str = PREFIX) -> dict[str, str]:
                                                        "PlatformPrincipal": "local-fake"})
     sns.set_sms_attributes(attributes={"DefaultSMSType": "Transactional",
                                        "DefaultSenderID": "Ciechanow"})
+    # moto's CloudFormation skips the bucket's NotificationConfiguration: uploads → photos queue
+    sqs_arn = f"arn:aws:sqs:{session.region_name or REGION}:{ACCOUNT}:{prefix}-photos"
+    session.client("s3").put_bucket_notification_configuration(
+        Bucket=f"{prefix}-photos-{ACCOUNT}", NotificationConfiguration={"QueueConfigurations": [{
+            "QueueArn": sqs_arn, "Events": ["s3:ObjectCreated:*"],
+            "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "uploads/"}]}}}]})
     return {"USER_POOL_ID": pool, "USER_POOL_CLIENT_ID": client,
             "PLATFORM_APP_FCM_ARN": fcm["PlatformApplicationArn"],
             "PLATFORM_APP_APNS_ARN": apns["PlatformApplicationArn"],
@@ -252,6 +258,7 @@ def loop(session: Any, stop: threading.Event) -> None:
     import app as app_module  # noqa: F401 - registers the blueprints' handlers
     from chalicelib.events import feeds as feed_events
     from chalicelib.events import handlers
+    from chalicelib.events import photos as photo_events
 
     tick_s = float(os.environ.get("LOCAL_TICK_SECONDS", "15"))
     next_tick = 0.0
@@ -262,6 +269,7 @@ def loop(session: Any, stop: threading.Event) -> None:
                 feed_events.import_feeds(schedule_event(), None)  # runs only the due feeds
                 next_tick = time.monotonic() + tick_s
             drain(session, "fanout", handlers.fanout_worker)
+            drain(session, "photos", photo_events.photo_worker)
         except Exception as exc:
             print(f"[local] loop error: {exc!r}", flush=True)
         stop.wait(0.5)

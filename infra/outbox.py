@@ -2,7 +2,9 @@
 
 moto records topic publishes but drops deliveries to `sms` and `application` subscriptions, so
 the outbox multiplies every topic publish by every sms/application subscription whose filter
-policy matches (moto's own FilterPolicyMatcher), and adds direct SMS publishes.
+policy matches (moto's own FilterPolicyMatcher), and adds direct SMS publishes. Web pushes are
+sent by our own worker, which records each one (DEV_OUTBOX=1) in the webpush table under
+pk "outbox"; they are read from there.
 """
 from __future__ import annotations
 
@@ -73,7 +75,32 @@ def deliveries(backend: Any) -> list[dict[str, Any]]:
     for message_id, (phone, text) in list(backend.sms_messages.items()):
         out.append({"channel": "sms", "to": phone, "text": text, "at": _at(message_id),
                     "topic": None, "message_id": message_id, "attributes": {}})
+    out.extend(web_pushes())
     out.sort(key=lambda d: d["at"])
+    return out
+
+
+def web_pushes() -> list[dict[str, Any]]:
+    """Web pushes the worker recorded (DEV_OUTBOX=1): the `outbox` rows of the webpush table."""
+    import os
+
+    import boto3
+
+    table = f"{os.environ.get('RESOURCE_PREFIX', 'informator-local')}-webpush"
+    ddb = boto3.client("dynamodb")
+    out: list[dict[str, Any]] = []
+    try:
+        pages = ddb.get_paginator("query").paginate(
+            TableName=table, KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": "outbox"}})
+        for page in pages:
+            for item in page["Items"]:
+                out.append({"channel": "web", "to": item["to"]["S"], "text": item["text"]["S"],
+                            "at": item["at"]["S"], "topic": None,
+                            "message_id": f"{item['alert_id']['S']}#v{item['version']['N']}",
+                            "attributes": {"lang": item["lang"]["S"], "url": item["url"]["S"]}})
+    except ddb.exceptions.ResourceNotFoundException:
+        pass
     return out
 
 

@@ -43,8 +43,16 @@ _SCHEMAS: dict[str, Any] = {
         "categories": {"type": "array", "items": {"type": "string"}},
         "districts": {"type": "array", "items": {"type": "string"}},
         "lang": {"type": "string", "enum": ["pl", "en", "uk"]}}},
+    "WebPushSubscription": {"type": "object", "required": ["endpoint", "keys"], "properties": {
+        "endpoint": {"type": "string", "format": "uri"},
+        "keys": {"type": "object", "required": ["p256dh", "auth"], "properties": {
+            "p256dh": {"type": "string"}, "auth": {"type": "string"}}},
+        "categories": {"type": "array", "items": {"type": "string"}},
+        "districts": {"type": "array", "items": {"type": "string"}},
+        "lang": {"type": "string", "enum": ["pl", "en", "uk"]}}},
 }
 _BODIES = {
+    ("/v1/web-push", "post"): "WebPushSubscription",
     ("/v1/admin/alerts", "post"): "AlertInput",
     ("/v1/sms-subscriptions", "post"): "SmsSubscription",
     ("/v1/devices", "post"): "Device",
