@@ -66,7 +66,7 @@ def create_stack(cfn: Any, prefix: str = PREFIX) -> None:
 def fixups(session: Any, prefix: str = PREFIX) -> dict[str, str]:
     """What moto's CloudFormation skips: TTL, Cognito, SNS platform applications."""
     ddb = session.client("dynamodb")
-    for table in ("codes", "counters"):
+    for table in ("codes", "counters", "webpush"):
         ddb.update_time_to_live(TableName=f"{prefix}-{table}", TimeToLiveSpecification={
             "Enabled": True, "AttributeName": "ttl"})
     idp = session.client("cognito-idp")
@@ -103,7 +103,32 @@ def fixups(session: Any, prefix: str = PREFIX) -> dict[str, str]:
     return {"USER_POOL_ID": pool, "USER_POOL_CLIENT_ID": client,
             "PLATFORM_APP_FCM_ARN": fcm["PlatformApplicationArn"],
             "PLATFORM_APP_APNS_ARN": apns["PlatformApplicationArn"],
-            "PHOTO_BUCKET": f"{prefix}-photos-{ACCOUNT}"}
+            "PHOTO_BUCKET": f"{prefix}-photos-{ACCOUNT}", **webpush_fixups(session, prefix)}
+
+
+def webpush_fixups(session: Any, prefix: str) -> dict[str, str]:
+    """Web Push: a VAPID key made at start (SSM SecureString, as in production) and the
+    category topics → webpush queue subscriptions that moto's CloudFormation skips."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from chalicelib.city import CATEGORIES
+
+    pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()).decode()
+    name = f"/{prefix}/webpush/vapid-private-key"
+    session.client("ssm").put_parameter(Name=name, Value=pem, Type="SecureString",
+                                        Overwrite=True)
+    sns, region = session.client("sns"), session.region_name or REGION
+    queue_arn = f"arn:aws:sqs:{region}:{ACCOUNT}:{prefix}-webpush"
+    for category in CATEGORIES:
+        topic = f"arn:aws:sns:{region}:{ACCOUNT}:{prefix}-alerts-{category}"
+        existing = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+        if not any(sub["Endpoint"] == queue_arn for sub in existing):
+            sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={
+                "RawMessageDelivery": "true", "FilterPolicy": json.dumps({"channel": ["web"]})})
+    return {"VAPID_PARAMETER": name}
 
 
 def seed() -> None:
@@ -219,7 +244,10 @@ def dev_feed(path: str) -> bytes | None:
 def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
     return {"Records": [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"],
                          "body": m["Body"], "attributes": m.get("Attributes", {}),
-                         "messageAttributes": {}, "md5OfBody": m.get("MD5OfBody", ""),
+                         "messageAttributes": {k: {"stringValue": v.get("StringValue"),
+                                                   "dataType": v.get("DataType")}
+                                               for k, v in m.get("MessageAttributes", {}).items()},
+                         "md5OfBody": m.get("MD5OfBody", ""),
                          "eventSource": "aws:sqs", "eventSourceARN": queue_arn,
                          "awsRegion": REGION} for m in messages]}
 
@@ -233,6 +261,7 @@ def drain(session: Any, queue: str, handler: Any, prefix: str = PREFIX,
     done = 0
     for _ in range(50):
         msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, VisibilityTimeout=5,
+                                   MessageAttributeNames=["All"],
                                    AttributeNames=["All"]).get("Messages", [])
         if not msgs:
             break
@@ -258,6 +287,7 @@ def loop(session: Any, stop: threading.Event) -> None:
     import app as app_module  # noqa: F401 - registers the blueprints' handlers
     from chalicelib.events import feeds as feed_events
     from chalicelib.events import handlers
+    from chalicelib.events import webpush as webpush_events
     from chalicelib.events import photos as photo_events
 
     tick_s = float(os.environ.get("LOCAL_TICK_SECONDS", "15"))
@@ -269,6 +299,7 @@ def loop(session: Any, stop: threading.Event) -> None:
                 feed_events.import_feeds(schedule_event(), None)  # runs only the due feeds
                 next_tick = time.monotonic() + tick_s
             drain(session, "fanout", handlers.fanout_worker)
+            drain(session, "webpush", webpush_events.webpush_worker)
             drain(session, "photos", photo_events.photo_worker)
         except Exception as exc:
             print(f"[local] loop error: {exc!r}", flush=True)
