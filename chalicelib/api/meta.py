@@ -10,6 +10,7 @@ from .http import api
 
 bp = Blueprint(__name__)
 ERROR = {"$ref": "#/components/schemas/Error"}
+OPEN311_ERROR = {"type": "array", "items": {"type": "object", "required": ["code", "description"]}}
 _SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "required": ["error"], "properties": {"error": {
         "type": "object", "required": ["code", "message"],
@@ -56,7 +57,40 @@ _BODIES = {
     ("/v1/admin/alerts", "post"): "AlertInput",
     ("/v1/sms-subscriptions", "post"): "SmsSubscription",
     ("/v1/devices", "post"): "Device",
+    ("/v1/admin/alerts/preview", "post"): "AlertPreviewInput",
+    ("/v1/admin/alerts/{alert_id}", "patch"): "AlertPatch",
+    ("/v1/admin/alerts/{alert_id}/update", "post"): "AlertPatch",
+    ("/v1/admin/alerts/{alert_id}/publish", "post"): "PublishInput",
+    ("/v1/admin/alerts/{alert_id}/cancel", "post"): "CancelInput",
+    ("/v1/admin/settings", "put"): "SettingsInput",
 }
+_SCHEMAS.update({
+    "AlertPatch": {"type": "object", "description": "Any AlertInput fields to change."},
+    "AlertPreviewInput": {"type": "object", "required": ["category", "title", "body"],
+                          "properties": {
+        "category": {"type": "string"}, "title": {"$ref": "#/components/schemas/Texts"},
+        "body": {"$ref": "#/components/schemas/Texts"},
+        "districts": {"type": "array", "items": {"type": "string"}}, "area": {"type": "object"},
+        "cap_status": {"type": "string", "enum": ["actual", "exercise", "test"]},
+        "msg_type": {"type": "string", "enum": ["alert", "update", "cancel"]},
+        "id": {"type": "string", "description": "an existing alert's id, for its exact link"}}},
+    "PublishInput": {"type": "object", "properties": {"override_reason": {
+        "type": "string", "minLength": 10,
+        "description": "skip the second staff member's approval; kept in the audit log"}}},
+    "CancelInput": {"type": "object", "properties": {
+        "body": {"$ref": "#/components/schemas/Texts"}}},
+    "SettingsInput": {"type": "object", "description": "Known setting keys and their new values.",
+                      "properties": {
+        "sender_name": {"type": "string"}, "sms_max_parts": {"type": "integer", "minimum": 1,
+                                                             "maximum": 3},
+        "sms_keep_diacritics": {"type": "boolean"}, "sms_price_per_part": {"type": "number"},
+        "sms_stop_hint": {"type": "string"},
+        "approval_categories": {"type": "array", "items": {"type": "string"}},
+        "quiet_hours": {"type": "object"}, "consent_version": {"type": "string"},
+        "allowed_countries": {"type": "array", "items": {"type": "string"}},
+        "staff_test_phones": {"type": "array", "items": {"type": "string"}},
+        "welcome_sms": {"type": "string"}}, "additionalProperties": False},
+})
 
 
 _SCHEMAS["FeedInput"] = {
@@ -85,9 +119,11 @@ def build_spec(routes: dict[str, dict[str, Any]]) -> dict[str, Any]:
             doc = (entry.view_function.__doc__ or entry.view_name).strip().splitlines()[0]
             op: dict[str, Any] = {
                 "operationId": f"{entry.view_name}_{m}", "summary": doc,
-                "responses": {"default": {"description": "error",
-                                          "content": {"application/json": {"schema": ERROR}}},
-                              "200": {"description": "OK"}}}
+                "responses": {"default": {"description": "error", "content": {
+                                  "application/json": {"schema": OPEN311_ERROR
+                                                       if path.startswith("/open311/")
+                                                       else ERROR}}},
+                              "2XX": {"description": "success"}}}
             params = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
                       for n in re.findall(r"{(\w+)}", path)]
             if path.startswith("/v1/admin"):
@@ -96,9 +132,11 @@ def build_spec(routes: dict[str, dict[str, Any]]) -> dict[str, Any]:
                 op["parameters"] = params
             if m in ("post", "put", "patch"):
                 schema = _BODIES.get((path, m))
+                ctype = ("application/x-www-form-urlencoded" if path.startswith("/open311/")
+                         else "application/json")
                 op["requestBody"] = {"required": schema is not None, "content": {
-                    "application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}
-                                         if schema else {"type": "object"}}}}
+                    ctype: {"schema": {"$ref": f"#/components/schemas/{schema}"}
+                            if schema else {"type": "object"}}}}
             item[m] = op
         paths[path] = item
     return {"openapi": "3.1.0",
