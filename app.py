@@ -5,6 +5,7 @@ from chalicelib.api import (
     admin,
     admin_feeds,
     admin_staff,
+    admin_subscribers,
     meta,
     open311,
     public,
@@ -24,6 +25,7 @@ app.register_blueprint(public.bp)
 app.register_blueprint(subscriptions.bp)
 app.register_blueprint(admin.bp)
 app.register_blueprint(admin_staff.bp)
+app.register_blueprint(admin_subscribers.bp)
 app.register_blueprint(meta.bp)
 app.register_blueprint(handlers.bp)
 app.register_blueprint(admin_feeds.bp)

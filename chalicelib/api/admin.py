@@ -7,7 +7,7 @@ from chalice import Blueprint, Response
 
 from ..auth import Staff, require
 from ..errors import Invalid
-from ..services import alerts, audit, subscriptions
+from ..services import alerts, audit
 from .http import api, json_body, query
 
 bp = Blueprint(__name__)
@@ -96,9 +96,3 @@ def admin_audit() -> Any:
         raise Invalid("day is YYYY-MM-DD.", {"day": "YYYY-MM-DD"})
     return {"items": audit.list_day(day)}
 
-
-@bp.route("/v1/admin/subscribers/counts", methods=["GET"], cors=True)
-@api
-def admin_counts() -> Any:
-    _staff("editor")
-    return subscriptions.counts()

@@ -22,8 +22,13 @@ def sms_subscribe() -> Response:
     body = json_body(bp.current_request)
     if not isinstance(body, dict):
         raise Invalid("The body must be a JSON object.", {"body": "must be an object"})
-    choices = subs.validate_choices(body)
+    choices = subs.validate_sign_up(body)
     subs.request_code(body.get("phone"), "subscribe", choices, client_ip(bp.current_request))
+    return code_sent()
+
+
+def code_sent() -> Response:
+    """The one answer to every accepted code request, known number or not."""
     return Response(body={"status": "code_sent", "expires_in": subs.CODE_TTL_S}, status_code=202)
 
 
@@ -40,7 +45,7 @@ def sms_confirm() -> Response:
 @bp.route("/v1/sms-subscriptions/leave", methods=["POST"], cors=True)
 @api
 def sms_leave() -> Response:
-    """Step one of leaving or of a data export: a code to the number (same answer always)."""
+    """Step one of leaving (erasure) or of a data export: a code to the number."""
     body = json_body(bp.current_request)
     if not isinstance(body, dict):
         raise Invalid("The body must be a JSON object.", {"body": "must be an object"})
@@ -48,7 +53,7 @@ def sms_leave() -> Response:
     if purpose not in ("leave", "export"):
         raise Invalid("purpose is leave or export.", {"purpose": "leave or export"})
     subs.request_code(body.get("phone"), purpose, {}, client_ip(bp.current_request))
-    return Response(body={"status": "code_sent", "expires_in": subs.CODE_TTL_S}, status_code=202)
+    return code_sent()
 
 
 @bp.route("/v1/devices", methods=["POST"], cors=True)

@@ -3,7 +3,8 @@
 Every SNS subscription carries the filter policy of `audience.filter_policy`. `emergency` is
 always subscribed. Codes expire after 10 minutes; 5 wrong codes lock the number for an hour; at
 most 3 codes per number per hour and a city-set number per client IP per hour. No answer says
-whether a number is already subscribed.
+whether a number is already subscribed: a code request does the same work and gives the same
+answer for every valid number. Numbers never reach a log line or a rate-limit key in full.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import secrets
 import time
 import unicodedata
@@ -31,13 +33,20 @@ CODE_TTL_S = 600
 MAX_WRONG = 5
 LOCK_S = 3600
 CODES_PER_NUMBER_PER_HOUR = 3
+STAFF_CODES_PER_HOUR = 200  # a staff member signing up residents who phone the office
 STOP_WORDS = {"STOP", "NIE", "KONIEC", "REZYGNUJE", "REZYGNUJ"}
-PURPOSES = ("subscribe", "leave", "export")
+PURPOSES = ("subscribe", "leave", "export", "report_contact")  # report_contact: issue 5
+SOURCES = ("self", "staff", "legacy-import", "demo")
 
 
 def mask(phone: str) -> str:
     """A number as it may appear in a log line: country code and the last two digits."""
     return f"{phone[:3]}*****{phone[-2:]}" if len(phone) > 6 else "***"
+
+
+def _digest(phone: str) -> str:
+    """A stable, non-reversible stand-in for a number in rate-limit keys."""
+    return hashlib.sha256(f"informator:{phone}".encode()).hexdigest()[:20]
 
 
 def normalize_phone(raw: Any) -> str:
@@ -86,11 +95,44 @@ def validate_choices(data: dict[str, Any]) -> dict[str, Any]:
     return {"categories": categories, "districts": sorted(set(dists)), "lang": lang}
 
 
+def validate_sign_up(data: dict[str, Any]) -> dict[str, Any]:
+    """Choices of a sign-up; a bad number and bad choices are reported together."""
+    errors: dict[str, str] = {}
+    try:
+        normalize_phone(data.get("phone"))
+    except Invalid as exc:
+        errors.update(exc.fields)
+    try:
+        clean = validate_choices(data)
+    except Invalid as exc:
+        errors.update(exc.fields)
+    if errors:
+        raise Invalid("Some fields are invalid.", errors)
+    return clean
+
+
 def _code_hash(phone: str, code: str) -> str:
     return hashlib.sha256(f"{phone}:{code}".encode()).hexdigest()
 
 
-def _send_sms(phone: str, text: str) -> None:
+def leave_hint() -> str:
+    return str(config.get("sms_stop_hint") or "")
+
+
+def with_leave_hint(text: str) -> str:
+    """Every SMS under a sender ID says where to leave: add the city's hint unless it is there."""
+    from ..formats.sms import transliterate
+
+    hint = leave_hint()
+    if not hint:
+        return text
+    addresses = [w for w in hint.split() if "/" in w or "." in w.strip(".")]
+    if hint in text or any(a in text for a in addresses):
+        return text
+    return f"{text.rstrip()} {transliterate(hint)}"
+
+
+def send_sms(phone: str, text: str) -> None:
     settings = get_settings()
     get_sns().publish(PhoneNumber=phone, Message=text, MessageAttributes={
         "AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"},
@@ -105,11 +147,21 @@ def is_opted_out(phone: str) -> bool:
 
 # ---- codes ------------------------------------------------------------------------------------
 
-def request_code(phone_raw: Any, purpose: str, payload: dict[str, Any], client_ip: str) -> str:
-    """Send a 6-digit code; the same answer whether or not the number is known."""
+def request_code(phone_raw: Any, purpose: str, payload: dict[str, Any], client_ip: str, *,
+                 staff: str | None = None) -> str:
+    """Send a 6-digit code; the same work and answer whether or not the number is known.
+
+    Residents are limited per client IP; staff signing up a resident by phone per staff member.
+    """
+    if purpose not in PURPOSES:
+        raise Invalid("Unknown purpose.", {"purpose": "subscribe, leave or export"})
     phone = normalize_phone(phone_raw)
-    limits.hit(f"ip#{client_ip}#code", get_settings().ip_limit_per_hour, 3600,
-               "Too many requests from this address; try again later.")
+    if staff:
+        limits.hit(f"staff#{staff}#code", STAFF_CODES_PER_HOUR, 3600,
+                   "Too many codes sent by this staff account; try again later.")
+    else:
+        limits.hit(f"ip#{client_ip}#code", get_settings().ip_limit_per_hour, 3600,
+                   "Too many requests from this address; try again later.")
     key = f"sms#{phone}"
     now = int(time.time())
     try:
@@ -119,7 +171,7 @@ def request_code(phone_raw: Any, purpose: str, payload: dict[str, Any], client_i
     if item.locked_until and item.locked_until > now:
         raise TooManyRequests("Too many wrong codes; this number is locked for now.",
                               retry_after=int(item.locked_until) - now)
-    limits.hit(f"num#{phone}#code", CODES_PER_NUMBER_PER_HOUR, 3600,
+    limits.hit(f"num#{_digest(phone)}#code", CODES_PER_NUMBER_PER_HOUR, 3600,
                "Too many codes for this number; try again later.")
     if purpose == "subscribe" and is_opted_out(phone):
         raise Invalid("This number has opted out of SMS. Send START to the city's number to opt "
@@ -130,11 +182,17 @@ def request_code(phone_raw: Any, purpose: str, payload: dict[str, Any], client_i
     item.code_hash, item.purpose, item.payload = _code_hash(phone, code), purpose, payload
     item.expires_at, item.ttl = now + CODE_TTL_S, now + LOCK_S * 2
     item.save()
-    sender = config.get("sender_name")
-    _send_sms(phone, f"{sender}: Twoj kod potwierdzenia to {code}. Wazny 10 min. "
-                     "Jesli to nie Ty, zignoruj te wiadomosc.")
+    send_sms(phone, code_text(code))
     log.info("code sent", extra={"phone": mask(phone), "purpose": purpose})
     return phone
+
+
+def code_text(code: str) -> str:
+    from ..formats.sms import transliterate
+
+    sender = transliterate(str(config.get("sender_name") or ""))
+    return with_leave_hint(f"{sender}: Twoj kod to {code} (wazny 10 min). "
+                           "Jesli to nie Ty, zignoruj te wiadomosc.")
 
 
 def check_code(phone_raw: Any, code: Any, purpose: str | None = None) -> tuple[str, CodeModel]:
@@ -170,7 +228,8 @@ def confirm(phone_raw: Any, code: Any) -> dict[str, Any]:
     purpose = item.purpose
     item.delete()
     if purpose == "subscribe":
-        sub = activate_sms(phone, payload, consent_by=payload.get("consent_by"))
+        source = str(payload["source"]) if payload.get("source") in SOURCES else "self"
+        sub = activate_sms(phone, payload, consent_by=payload.get("consent_by"), source=source)
         return {"status": "subscribed", **sub}
     if purpose == "leave":
         remove_sms(phone, reason="web form")
@@ -182,30 +241,70 @@ def confirm(phone_raw: Any, code: Any) -> dict[str, Any]:
 
 # ---- SNS subscriptions ------------------------------------------------------------------------
 
+def _arns(record: SubscriberModel) -> dict[str, str]:
+    """category → subscription ARN; a record read back from DynamoDB holds a MapAttribute."""
+    raw: Any = record.subscription_arns
+    if raw is None:
+        return {}
+    if hasattr(raw, "as_dict"):
+        raw = raw.as_dict()
+    return {str(k): str(v) for k, v in dict(raw).items()}
+
+
 def sync_topics(record: SubscriberModel, protocol: str, channel: str) -> None:
     """Make the SNS subscriptions match the record's choices: update, add, remove; no duplicates."""
     sns, settings = get_sns(), get_settings()
     policy = json.dumps(filter_policy(list(record.districts or []), record.lang, channel))
-    current = dict(record.subscription_arns or {})
+    current = _arns(record)
     wanted = set(record.categories or [])
-    for cat in sorted(wanted):
-        arn = current.get(cat)
-        if arn:
-            sns.set_subscription_attributes(SubscriptionArn=arn, AttributeName="FilterPolicy",
-                                            AttributeValue=policy)
-        else:
-            resp = sns.subscribe(TopicArn=settings.topic_arn(cat), Protocol=protocol,
-                                 Endpoint=record.address, ReturnSubscriptionArn=True,
-                                 Attributes={"FilterPolicy": policy})
-            current[cat] = resp["SubscriptionArn"]
-    for cat in sorted(set(current) - wanted):
-        sns.unsubscribe(SubscriptionArn=current.pop(cat))
-    record.subscription_arns = current
+    try:
+        for cat in sorted(wanted):
+            arn = current.get(cat)
+            if arn:
+                try:
+                    sns.set_subscription_attributes(SubscriptionArn=arn,
+                                                    AttributeName="FilterPolicy",
+                                                    AttributeValue=policy)
+                    continue
+                except sns.exceptions.NotFoundException:
+                    current.pop(cat)  # removed behind our back: subscribe again
+            current[cat] = _subscribe(settings.topic_arn(cat), protocol, record.address, policy)
+        for cat in sorted(set(current) - wanted):
+            try:
+                sns.unsubscribe(SubscriptionArn=current[cat])
+            except sns.exceptions.NotFoundException:
+                pass
+            current.pop(cat)
+    finally:
+        # whatever happened, the record knows every subscription that exists, so that leaving
+        # can remove them all (callers save the record in a finally block)
+        record.subscription_arns = current
+
+
+def _subscribe(topic_arn: str, protocol: str, endpoint: str, policy: str) -> str:
+    """Subscribe, or adopt the subscription SNS already has for this endpoint (no duplicates)."""
+    sns = get_sns()
+    try:
+        resp = sns.subscribe(TopicArn=topic_arn, Protocol=protocol, Endpoint=endpoint,
+                             ReturnSubscriptionArn=True, Attributes={"FilterPolicy": policy})
+        return str(resp["SubscriptionArn"])
+    except sns.exceptions.InvalidParameterException as exc:
+        if "already exists" not in str(exc):
+            raise
+    # AWS refuses a second subscription of the same endpoint with other attributes
+    for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic_arn):
+        for sub in page.get("Subscriptions", []):
+            if sub.get("Endpoint") == endpoint and sub.get("Protocol") == protocol:
+                sns.set_subscription_attributes(SubscriptionArn=sub["SubscriptionArn"],
+                                                AttributeName="FilterPolicy",
+                                                AttributeValue=policy)
+                return str(sub["SubscriptionArn"])
+    raise RuntimeError("SNS reported an existing subscription it does not list")
 
 
 def _unsubscribe_all(record: SubscriberModel) -> None:
     sns = get_sns()
-    for arn in dict(record.subscription_arns or {}).values():
+    for arn in _arns(record).values():
         try:
             sns.unsubscribe(SubscriptionArn=arn)
         except sns.exceptions.NotFoundException:
@@ -213,7 +312,8 @@ def _unsubscribe_all(record: SubscriberModel) -> None:
 
 
 def activate_sms(phone: str, choices: dict[str, Any], *, consent_by: str | None = None,
-                 source: str = "self") -> dict[str, Any]:
+                 source: str = "self", consent_version: str | None = None) -> dict[str, Any]:
+    """Create or update a number's subscriptions; records the consent (time, text version, by)."""
     clean = validate_choices(choices)
     ts = now_iso()
     try:
@@ -223,24 +323,44 @@ def activate_sms(phone: str, choices: dict[str, Any], *, consent_by: str | None 
                                  source=source)
     record.categories, record.districts, record.lang = (clean["categories"], clean["districts"],
                                                         clean["lang"])
-    record.consent_at, record.consent_version = ts, str(config.get("consent_version"))
+    record.consent_at = ts
+    record.consent_version = consent_version or str(config.get("consent_version"))
     record.consent_by, record.updated_at = consent_by or "self", ts
-    sync_topics(record, "sms", "sms")
-    record.save()
-    audit.record(consent_by or "resident", "sms.subscribe", mask(phone), clean)
+    try:
+        sync_topics(record, "sms", "sms")
+    finally:
+        record.save()
+    audit.record(consent_by or "resident", "sms.subscribe", mask(phone),
+                 {**clean, "source": source})
     return clean
 
 
 def remove_sms(phone: str, reason: str) -> bool:
+    """Leave: every SNS subscription goes, then the stored data (record and pending code)."""
+    _forget_code(phone)
     try:
         record = SubscriberModel.get(f"sms#{phone}", consistent_read=True)
     except SubscriberModel.DoesNotExist:
+        log.info("leave for an unknown number", extra={"phone": mask(phone), "reason": reason})
         return False
     _unsubscribe_all(record)
     record.delete()
     audit.record("resident", "sms.leave", mask(phone), {"reason": reason})
     log.info("sms subscriber removed", extra={"phone": mask(phone), "reason": reason})
     return True
+
+
+def _forget_code(phone: str) -> None:
+    """Drop a pending code with its payload (choices), unless it holds a lock (kept for the hour)."""
+    try:
+        item = CodeModel.get(f"sms#{phone}", consistent_read=True)
+    except CodeModel.DoesNotExist:
+        return
+    if item.locked_until and item.locked_until > time.time():
+        item.code_hash, item.payload, item.purpose = "", {}, ""
+        item.save()
+    else:
+        item.delete()
 
 
 def export_sms(phone: str) -> dict[str, Any] | None:
@@ -251,16 +371,34 @@ def export_sms(phone: str) -> dict[str, Any] | None:
     return {"phone": r.address, "categories": list(r.categories or []),
             "districts": list(r.districts or []), "lang": r.lang, "consent_at": r.consent_at,
             "consent_version": r.consent_version, "consent_by": r.consent_by,
-            "created_at": r.created_at, "updated_at": r.updated_at, "source": r.source}
+            "created_at": r.created_at, "updated_at": r.updated_at, "source": r.source,
+            "sns_subscriptions": _arns(r)}
+
+
+def stop_word(body: str) -> str | None:
+    """The leave keyword when the whole reply is one ("Stop.", "nie", "REZYGNUJĘ!"), else None.
+
+    A longer text ("Nie wiem, o co chodzi") is not a request to leave.
+    """
+    ascii_text = unicodedata.normalize("NFKD", body).encode("ascii", "ignore").decode()
+    word = re.sub(r"[\s.,!?;:'\"()-]+", " ", ascii_text).strip().upper()
+    return word if word in STOP_WORDS else None
 
 
 def handle_inbound_sms(message: dict[str, Any]) -> bool:
     """An SMS reply from a resident (SNS two-way SMS): STOP, NIE, KONIEC or REZYGNUJĘ leave."""
-    body = str(message.get("messageBody", ""))
-    word = unicodedata.normalize("NFKD", body).encode("ascii", "ignore").decode().strip().upper()
-    word = word.strip(" .!").split()[0] if word.strip(" .!") else ""
-    number = str(message.get("originationNumber", ""))
-    if word not in STOP_WORDS or not number.startswith("+"):
+    import phonenumbers
+
+    word = stop_word(str(message.get("messageBody") or ""))
+    raw = str(message.get("originationNumber") or "")
+    try:
+        num = phonenumbers.parse(raw, None)
+        number = str(phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164))
+    except phonenumbers.NumberParseException:
+        log.warning("inbound SMS without a usable sender number; ignored")
+        return False
+    if word is None:
+        log.info("inbound SMS is not a leave keyword; ignored", extra={"phone": mask(number)})
         return False
     return remove_sms(number, reason=f"reply {word}")
 
@@ -298,20 +436,55 @@ def register_device(data: Any) -> dict[str, str]:
     assert isinstance(token, str) and isinstance(platform, str)
     device_id = hashlib.sha256(f"{platform}:{token}".encode()).hexdigest()[:24]
     secret = secrets.token_urlsafe(24)
-    sns, ts = get_sns(), now_iso()
+    ts = now_iso()
     try:
         record = SubscriberModel.get(f"dev#{device_id}", consistent_read=True)
+        if not _endpoint_usable(record.address):
+            # SNS lost or disabled the endpoint: a fresh one, and fresh subscriptions on it
+            _unsubscribe_all(record)
+            record.subscription_arns = {}
+            record.address = _create_endpoint(platform, token)
     except SubscriberModel.DoesNotExist:
-        endpoint = sns.create_platform_endpoint(PlatformApplicationArn=_platform_arn(platform),
-                                                Token=token)["EndpointArn"]
-        record = SubscriberModel(id=f"dev#{device_id}", kind="device", address=endpoint,
-                                 platform=platform, created_at=ts)
+        record = SubscriberModel(id=f"dev#{device_id}", kind="device",
+                                 address=_create_endpoint(platform, token), platform=platform,
+                                 created_at=ts)
     record.categories, record.districts, record.lang = (clean["categories"], clean["districts"],
                                                         clean["lang"])
     record.secret_hash, record.updated_at = _secret_hash(secret), ts
-    sync_topics(record, "application", "push")
-    record.save()
+    try:
+        sync_topics(record, "application", "push")
+    finally:
+        record.save()
     return {"id": device_id, "secret": secret}
+
+
+def _is_enabled(attrs: dict[str, Any]) -> bool:
+    return str(attrs.get("Enabled", "true")).lower() == "true"
+
+
+def _endpoint_usable(endpoint_arn: str) -> bool:
+    sns = get_sns()
+    try:
+        attrs = sns.get_endpoint_attributes(EndpointArn=endpoint_arn)["Attributes"]
+    except sns.exceptions.NotFoundException:
+        return False
+    return _is_enabled(attrs)
+
+
+def _create_endpoint(platform: str, token: str) -> str:
+    """A platform endpoint for the token; re-enables the one SNS already holds for it."""
+    sns = get_sns()
+    try:
+        return str(sns.create_platform_endpoint(PlatformApplicationArn=_platform_arn(platform),
+                                                Token=token)["EndpointArn"])
+    except sns.exceptions.InvalidParameterException as exc:
+        found = re.search(r"Endpoint (arn:\S+) already exists", str(exc))
+        if not found:
+            raise
+        arn = found.group(1)
+        sns.set_endpoint_attributes(EndpointArn=arn, Attributes={"Token": token,
+                                                                 "Enabled": "true"})
+        return arn
 
 
 def _device(device_id: str, secret: str | None) -> SubscriberModel:
@@ -360,12 +533,7 @@ def prune_disabled_endpoints() -> int:
     """Scheduled: remove devices whose platform endpoint SNS has disabled."""
     sns, removed = get_sns(), 0
     for record in SubscriberModel.scan(SubscriberModel.kind == "device"):
-        try:
-            attrs = sns.get_endpoint_attributes(EndpointArn=record.address)["Attributes"]
-            enabled = attrs.get("Enabled", "true") == "true"
-        except sns.exceptions.NotFoundException:
-            enabled = False
-        if not enabled:
+        if not _endpoint_usable(record.address):
             _unsubscribe_all(record)
             try:
                 sns.delete_endpoint(EndpointArn=record.address)
