@@ -38,7 +38,7 @@ test: $(STAMP) web-deps browser-deps lint
 # settings); cfn-lint with the informational rules; the package sizes at the end.
 package: $(STAMP)
 	rm -rf build && mkdir -p build
-	$(BIN)/chalice package --stage prod --merge-template infra/template.yaml --template-format yaml build/
+	env -u RESOURCE_PREFIX $(BIN)/chalice package --stage prod --merge-template infra/template.yaml --template-format yaml build/
 	$(BIN)/python -m infra.package build
 	$(BIN)/cfn-lint --include-checks I -- build/template.yaml
 	$(BIN)/python -m infra.package --sizes build
