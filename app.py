@@ -4,6 +4,7 @@ from chalice import Chalice
 from chalicelib.api import (
     admin,
     admin_feeds,
+    admin_settings,
     admin_staff,
     admin_subscribers,
     meta,
@@ -24,6 +25,7 @@ app.register_middleware(error_middleware, "http")
 app.register_blueprint(public.bp)
 app.register_blueprint(subscriptions.bp)
 app.register_blueprint(admin.bp)
+app.register_blueprint(admin_settings.bp)
 app.register_blueprint(admin_staff.bp)
 app.register_blueprint(admin_subscribers.bp)
 app.register_blueprint(meta.bp)

@@ -39,6 +39,24 @@ def admin_alerts() -> Any:
     return Response(body=alerts.create_draft(json_body(req), staff.email), status_code=201)
 
 
+@bp.route("/v1/admin/alerts/preview", methods=["POST"], cors=True)
+@api
+def admin_alert_preview() -> Any:
+    """The SMS text, encoding, parts, recipients and cost a draft body would have; sends nothing."""
+    _staff("editor")
+    return alerts.preview(json_body(bp.current_request))
+
+
+@bp.route("/v1/admin/alerts/{alert_id}/test", methods=["POST"], cors=True)
+@api
+def admin_alert_test(alert_id: str) -> Any:
+    """Send the alert, marked TEST, only to the staff's own phones (staff_test_phones)."""
+    staff = _staff("publisher")
+    from ..services.fanout import send_direct_sms
+
+    return alerts.send_test(alert_id, staff.email, send_direct_sms)
+
+
 @bp.route("/v1/admin/alerts/{alert_id}", methods=["GET", "PATCH"], cors=True)
 @api
 def admin_alert(alert_id: str) -> Any:

@@ -585,3 +585,168 @@ def list_admin(status: str | None) -> list[dict[str, Any]]:
     for s in statuses:
         out.extend(to_dict(a) for a in AlertModel.by_status.query(s, scan_index_forward=False))
     return out
+
+
+# ---- preview and test sends -------------------------------------------------------------------
+
+def _validate_preview(data: Any) -> dict[str, Any]:
+    """Only what the SMS text and the audience need: category, texts, districts/area, status."""
+    if not isinstance(data, dict):
+        raise Invalid("The body must be a JSON object.", {"body": "must be an object"})
+    errors: dict[str, str] = {}
+    out: dict[str, Any] = {
+        "category": _enum(data, "category", CATEGORIES, None, errors),
+        "cap_status": _enum(data, "cap_status", CAP_STATUSES, "actual", errors),
+        "msg_type": _enum(data, "msg_type", ("alert", "update", "cancel"), "alert", errors),
+        "title": _texts(data, "title", TITLE_MAX, True, errors),
+        "body": _texts(data, "body", BODY_MAX, True, errors),
+    }
+    districts = data.get("districts", [])
+    if not isinstance(districts, list) or not all(isinstance(d, str) for d in districts):
+        errors["districts"] = "must be a list of district ids ([] = the whole city)"
+        districts = []
+    unknown = [d for d in districts if d not in district_ids()]
+    if unknown:
+        errors["districts"] = f"unknown district: {', '.join(unknown[:5])}"
+    out["districts"] = sorted(set(districts))
+    if data.get("area") is not None:
+        area, err = validate_area(data["area"])
+        if err:
+            errors["area"] = err
+        else:
+            out["districts"] = sorted(set(out["districts"]) | set(districts_touched(area)))
+    alert_id = data.get("id")
+    if alert_id is not None and (not isinstance(alert_id, str) or not 1 <= len(alert_id) <= 64):
+        errors["id"] = "must be the alert id (or left out for a new draft)"
+    if errors:
+        raise Invalid("Some fields are invalid.", errors)
+    out["id"] = alert_id or new_id()  # a new id has the length of the real one
+    return out
+
+
+def _reaches(sub_districts: list[str], alert_districts: list[str]) -> bool:
+    return not sub_districts or not alert_districts or bool(set(sub_districts) & set(alert_districts))
+
+
+def audience_counts(category: str, districts: list[str]) -> dict[str, dict[str, int]]:
+    """{lang: {"sms": n, "push": n}} of the subscribers an alert would reach (nothing is sent)."""
+    from ..models.subscribers import SubscriberModel
+
+    out = {lang: {"sms": 0, "push": 0} for lang in LANGUAGES}
+    for s in SubscriberModel.scan(SubscriberModel.categories.contains(category)):
+        if not _reaches(list(s.districts or []), districts):
+            continue
+        channel = "sms" if s.kind == "sms" else "push"
+        lang = s.lang if s.lang in out else "pl"
+        out[lang][channel] += 1
+    return out
+
+
+def preview(data: Any) -> dict[str, Any]:
+    """The SMS each language would get, its encoding and parts, whom it reaches, what it costs."""
+    from types import SimpleNamespace
+
+    from ..formats.sms import analyze, cost_estimate
+    from .fanout import languages_for, sms_text
+
+    fields = _validate_preview(data)
+    alert = SimpleNamespace(**fields)
+    counts = audience_counts(fields["category"], fields["districts"])
+    price = float(config.get("sms_price_per_part") or 0)
+    languages: dict[str, Any] = {}
+    for lang, served in languages_for(alert):
+        text = sms_text(alert, lang)
+        info = analyze(text)
+        recipients = {ch: sum(counts[x][ch] for x in served) for ch in ("sms", "push")}
+        languages[lang] = {
+            "sms": {"text": text, "encoding": info.encoding, "parts": info.parts,
+                    "chars": info.chars, "units": info.units},
+            "recipients": recipients, "serves": served,
+            "cost": {"per_part": price, "total": cost_estimate(info.parts, recipients["sms"], price),
+                     "currency": "PLN"},
+        }
+    pl = languages["pl"]
+    return {
+        "sms": pl["sms"],
+        "recipients": {ch: sum(v["recipients"][ch] for v in languages.values())
+                       for ch in ("sms", "push")},
+        "cost": {"per_part": price, "currency": "PLN",
+                 "total": round(sum(v["cost"]["total"] for v in languages.values()), 2)},
+        "max_parts": int(config.get("sms_max_parts") or 1),
+        "fits": all(v["sms"]["parts"] <= int(config.get("sms_max_parts") or 1)
+                    for v in languages.values()),
+        "languages": languages,
+    }
+
+
+def send_test(alert_id: str, actor: str, send_sms: Any) -> dict[str, Any]:
+    """Send the alert only to the staff's own phones, marked TEST; residents get nothing."""
+    from types import SimpleNamespace
+
+    from .fanout import sms_text
+
+    a = get_model(alert_id)
+    phones = [p for p in (config.get("staff_test_phones") or []) if isinstance(p, str)]
+    if not phones:
+        raise Conflict("No staff test phones are set; add them in the settings "
+                       "(staff_test_phones).")
+    full = to_dict(a)
+    view = SimpleNamespace(**{**full, "cap_status": "test", "msg_type": "alert"})
+    text = sms_text(view, "pl")
+    for phone in phones:
+        send_sms(phone, text)
+    audit.record(actor, "alert.test_send", a.id, {"phones": len(phones)})
+    return {"sent_to": len(phones), "text": text}
+
+
+# ---- CAP 1.2 and the Atom index ---------------------------------------------------------------
+
+def _district_geo() -> dict[str, dict[str, Any]]:
+    from ..city import city
+
+    geo: dict[str, dict[str, Any]] = {d["id"]: {"name": d["name"], "polygon": d["polygon"]}
+                                      for d in city()["districts"]}
+    geo["_city"] = {"name": city()["name"], "polygon": city()["boundary"]}
+    return geo
+
+
+def _cap_sender() -> str:
+    from urllib.parse import urlparse
+
+    from ..settings import get_settings
+
+    return urlparse(get_settings().site_url).hostname or "informator"
+
+
+def public_model(alert_id: str) -> AlertModel:
+    """An alert the public may see: one that went out (published, updated, cancelled, expired)."""
+    a = get_model(alert_id)
+    if a.status in ("draft", "pending_approval", "scheduled") or not a.sent_at:
+        raise NotFound("No such alert.")
+    return a
+
+
+def cap_xml(alert_id: str) -> bytes:
+    """The current version of an alert as CAP 1.2 (a cancelled one as msgType Cancel)."""
+    from ..formats.cap import build_cap
+    from ..settings import get_settings
+
+    full = to_dict(public_model(alert_id))
+    return build_cap(full, sender=_cap_sender(), web_base_url=get_settings().site_url,
+                     district_geo=_district_geo())
+
+
+def atom_xml() -> bytes:
+    """An Atom index of the active CAP alerts (under 900 KB)."""
+    from ..formats.cap import build_atom
+    from ..settings import get_settings
+
+    settings = get_settings()
+    active = [to_dict(a) for a in AlertModel.by_status.query("published")]
+    active = [a for a in active if a["status"] == "published"]
+    # An empty feed says "now" to the minute, so its ETag holds for a minute.
+    updated = max((a["updated_at"] for a in active), key=parse_iso, default=None) \
+        or iso(now().replace(second=0, microsecond=0))
+    return build_atom(active, feed_url=f"{settings.api_url}/v1/feeds/alerts.atom",
+                      api_base_url=settings.api_url, title="Informator Ciechanów: alerty",
+                      updated=updated, max_bytes=900_000)

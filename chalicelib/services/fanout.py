@@ -359,3 +359,12 @@ def _missing(key: str) -> bool:
         return False
     except DeliveryModel.DoesNotExist:
         return True
+
+
+def send_direct_sms(phone: str, text: str) -> None:
+    """One SMS to one number (staff test sends), outside the topics and filter policies."""
+    get_sns_publisher().publish(PhoneNumber=phone, Message=text, MessageAttributes={
+        "AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"},
+        "AWS.SNS.SMS.SenderID": {"DataType": "String",
+                                 "StringValue": get_settings().sms_sender_id},
+    })
