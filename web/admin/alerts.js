@@ -278,6 +278,12 @@ export async function renderCompose(main, id) {
     return f;
   }
 
+  function labelOf(key) {
+    const ctrl = controls[key];
+    const label = ctrl && document.querySelector(`label[for="${ctrl.id}"]`);
+    return label ? label.textContent : key;
+  }
+
   // ---- preview ----
   let previewSeq = 0;
   async function runPreview() {
@@ -285,13 +291,14 @@ export async function renderCompose(main, id) {
     if (!(d.title.pl || d.body.pl)) return;
     let data;
     try {
-      data = await api('POST', '/v1/admin/alerts/preview', payload(d));
+      data = await api('POST', '/v1/admin/alerts/preview',
+        { ...payload(d), msg_type: ['published', 'scheduled'].includes(d.status) ? 'update' : 'alert' });
     } catch (err) {
       if (seq !== previewSeq) return;
       clear(previewBody);
       if (err.status === 422) {
         previewBody.append(h('p', { text: t('preview.incomplete') }),
-          h('ul', {}, Object.entries(err.fields).map(([k, v]) => h('li', { text: `${k}: ${v}` }))));
+          h('ul', {}, Object.entries(err.fields).map(([k, v]) => h('li', { text: `${labelOf(k)}: ${v}` }))));
       } else if (err.status === 404 || err.status === 405) {
         previewBody.append(h('p', { text: t('preview.unavailable') }));
       } else {
@@ -340,9 +347,9 @@ export async function renderCompose(main, id) {
       `${t('compose.title')}: ${d.title.pl || ''}`,
     ];
     if (lastPreview && lastPreview.length) {
-      const p = lastPreview[0];
       lines.push(t('preview.summary', { sms: totalRecipients(lastPreview, 'sms'),
-        push: totalRecipients(lastPreview, 'push'), parts: p.parts, cost: totalCost(lastPreview) }));
+        push: totalRecipients(lastPreview, 'push'),
+        parts: Math.max(...lastPreview.map((p) => Number(p.parts) || 0)), cost: totalCost(lastPreview) }));
     }
     return lines;
   }
@@ -375,7 +382,7 @@ export async function renderCompose(main, id) {
       } else {
         if (!d.id || d.dirty) { if (!(await save())) return; }
         result = await api('POST', `/v1/admin/alerts/${encodeURIComponent(d.id)}/test`, {});
-        toast(t('compose.testSent'));
+        toast(t('compose.testSent', { n: result.sent_to ?? '?' }));
         return;
       }
       forgetLocal();
@@ -411,7 +418,7 @@ export async function renderCompose(main, id) {
   if (['scheduled', 'published', 'pending_approval', 'draft'].includes(st) && d.id && can('publisher')) {
     actions.append(btn(t('compose.cancel'), () => act('cancel'), 'danger', 'cancel'));
   }
-  if (editable && st !== 'published' && st !== 'scheduled') {
+  if (editable && st !== 'published' && st !== 'scheduled' && can('publisher')) {
     actions.append(btn(t('compose.test'), () => act('test'), 'secondary', 'test'));
   }
   if (d.id) {
@@ -445,7 +452,9 @@ function listOf(status) {
 export function normalizePreview(data) {
   if (!data || typeof data !== 'object') return [];
   let entries;
-  if (Array.isArray(data.items || data.languages)) {
+  if (data.languages && typeof data.languages === 'object' && !Array.isArray(data.languages)) {
+    entries = LANGS.filter((l) => data.languages[l]).map((l) => [l, data.languages[l]]);
+  } else if (Array.isArray(data.items || data.languages)) {
     entries = (data.items || data.languages).map((x) => [x.lang || x.language || 'pl', x]);
   } else if (LANGS.some((l) => data[l] && typeof data[l] === 'object')) {
     entries = LANGS.filter((l) => data[l] && typeof data[l] === 'object').map((l) => [l, data[l]]);
@@ -459,7 +468,7 @@ export function normalizePreview(data) {
     return { lang, text: String(sms.text ?? (typeof x.sms === 'string' ? x.sms : '')),
       encoding: sms.encoding || '', parts: sms.parts ?? '', chars: sms.chars ?? sms.length ?? '',
       units: sms.units, recipients: typeof rec === 'object' && rec ? rec : { sms: rec },
-      cost, };
+      cost, serves: x.serves || [lang], fits: data.fits, maxParts: data.max_parts };
   });
 }
 
@@ -485,10 +494,18 @@ function totalCost(list) {
 }
 
 function previewView(list) {
-  return h('div', {}, list.map((p) => {
+  const first = list[0] || {};
+  const tooLong = first.fits === false;
+  return h('div', {}, tooLong ? h('p.notice', { text: t('preview.tooLong', { max: first.maxParts }) }) : null,
+    list.length > 1 ? h('p', { id: 'preview-total', text: t('preview.summary', {
+      sms: totalRecipients(list, 'sms'), push: totalRecipients(list, 'push'),
+      parts: Math.max(...list.map((p) => Number(p.parts) || 0)), cost: totalCost(list) }) }) : null,
+    list.map((p) => {
     const c = costValue(p.cost);
     return h('article.sms', { dataset: { lang: p.lang } },
-      h('h3', { text: t(`lang.${p.lang}`) }),
+      h('h3', { text: p.serves.length > 1
+        ? t('preview.serves', { lang: t(`lang.${p.lang}`), others: p.serves.filter((x) => x !== p.lang).map((x) => t(`lang.${x}`)).join(', ') })
+        : t(`lang.${p.lang}`) }),
       h('pre.sms-text', { text: p.text }),
       h('dl', {},
         h('dt', { text: t('preview.encoding') }),

@@ -6,6 +6,11 @@ import { getLang, t } from './i18n.js';
 import { showTime } from './time.js';
 
 const STATUSES = ['new', 'acknowledged', 'in_progress', 'resolved', 'not_ours', 'duplicate', 'rejected'];
+const CLOSED = ['resolved', 'not_ours', 'duplicate', 'rejected'];
+// The same transitions the API enforces (it answers 409 to any other).
+const NEXT = { new: ['acknowledged', 'in_progress', ...CLOSED], acknowledged: ['in_progress', ...CLOSED],
+  in_progress: CLOSED, resolved: ['acknowledged', 'in_progress'], not_ours: ['acknowledged', 'in_progress'],
+  duplicate: ['acknowledged', 'in_progress'], rejected: ['acknowledged', 'in_progress'] };
 const FILTER = 'informator.admin.reportFilter';
 
 function categoryName(id) { return nameOf(state.reportCategories, id); }
@@ -50,7 +55,7 @@ export async function renderReports(main) {
           h('td', {}, h('a', { href: `#/report/${encodeURIComponent(r.id)}`,
             text: showTime(r.created_at, getLang()) })),
           h('td', { text: categoryName(r.category) }),
-          h('td.desc', { text: shorten(r.description || '', 120) }),
+          h('td.desc', { text: shorten(r.description || '', 120) + (r.photos ? ` (${t('reports.nPhotos', { n: r.photos })})` : '') }),
           h('td', { text: t(`rstatus.${r.status}`) + (r.hidden ? ` · ${t('reports.hidden')}` : '') }))))));
     }
     if (layer) {
@@ -97,8 +102,7 @@ async function loadReport(id) {
 
 function photoUrls(p) {
   if (typeof p === 'string') return { thumb: p, full: p };
-  return { thumb: p.thumb_url || p.thumbnail_url || p.thumb || p.url,
-    full: p.url || p.display_url || p.full_url || p.thumb_url };
+  return { thumb: p.thumb || p.thumb_url || p.url, full: p.display || p.url || p.thumb };
 }
 
 export async function renderReport(main, id) {
@@ -110,11 +114,13 @@ export async function renderReport(main, id) {
     h('dt', { text: t('reports.col.status') }), h('dd', { id: 'report-status', text: t(`rstatus.${r.status}`) }),
     h('dt', { text: t('reports.col.created') }), h('dd', { text: showTime(r.created_at, getLang()) }),
     h('dt', { text: t('reports.address') }), h('dd', { text: r.address || `${r.lat}, ${r.lon}` }),
+    r.public_note ? [h('dt', { text: t('reports.publicNote') }), h('dd', { id: 'report-note', text: r.public_note })] : null,
+    h('dt', { text: t('reports.contact') }), h('dd', { text: r.contact ? (r.contact.kind === 'device' ? t('reports.viaApp') : `SMS ${r.contact.phone || ''}`) : t('reports.noContact') }),
     h('dt', { text: t('reports.col.description') }), h('dd.desc', { id: 'report-description', text: r.description || '' }),
     r.duplicate_of ? [h('dt', { text: t('reports.duplicateOf') }), h('dd', {},
       h('a', { href: `#/report/${encodeURIComponent(r.duplicate_of)}`, text: r.duplicate_of }))] : null));
 
-  const photos = (r.photos || []).map(photoUrls).filter((p) => p.thumb);
+  const photos = (Array.isArray(r.photos) ? r.photos : []).map(photoUrls).filter((p) => p.thumb);
   main.append(h('section', { 'aria-labelledby': 'photos-title' },
     h('h2', { id: 'photos-title', text: t('reports.photos') }),
     photos.length ? h('ul.photos', {}, photos.map((p, i) => h('li', {},
@@ -123,7 +129,8 @@ export async function renderReport(main, id) {
       : h('p', { text: t('reports.noPhotos') })));
 
   // status with a public note
-  const newStatus = select(STATUSES.map((s) => [s, t(`rstatus.${s}`)]), r.status, { name: 'new-status' });
+  const newStatus = select([[r.status, t('reports.keepStatus', { status: t(`rstatus.${r.status}`) })],
+    ...(NEXT[r.status] || []).map((s) => [s, t(`rstatus.${s}`)])], r.status, { name: 'new-status' });
   const note = h('textarea', { name: 'note', rows: 3, maxlength: '2000' });
   const dup = h('input', { type: 'text', name: 'duplicate-of', value: r.duplicate_of || '' });
   const fStatus = field(t('reports.newStatus'), newStatus);
@@ -135,7 +142,7 @@ export async function renderReport(main, id) {
   statusForm.addEventListener('submit', async (e) => {
     e.preventDefault();
     const body = { status: newStatus.value };
-    if (note.value.trim()) body.note = note.value.trim();
+    if (note.value.trim()) body.public_note = note.value.trim();
     if (newStatus.value === 'duplicate') {
       if (!dup.value.trim()) { fDup.error.textContent = t('compose.required'); return; }
       body.duplicate_of = dup.value.trim();
@@ -148,7 +155,7 @@ export async function renderReport(main, id) {
     } catch (err) {
       status.textContent = errorText(err);
       for (const [k, v] of Object.entries(err.fields || {})) {
-        if (k === 'note') fNote.error.textContent = v;
+        if (k === 'public_note') fNote.error.textContent = v;
         else if (k === 'duplicate_of') fDup.error.textContent = v;
         else if (k === 'status') fStatus.error.textContent = v;
       }
@@ -157,10 +164,16 @@ export async function renderReport(main, id) {
   main.append(status, statusForm);
 
   // message thread
-  const thread = h('ol.thread', { id: 'thread' }, (r.messages || []).map((m) =>
-    h('li', { class: m.from === 'staff' || m.author ? 'staff' : 'reporter' },
-      h('p.meta', { text: `${m.from === 'staff' || m.author ? (m.author || t('reports.staff')) : t('reports.reporter')} · ${showTime(m.at || m.created_at, getLang())}` }),
-      h('p', { text: m.text || m.body || '' }))));
+  const events = r.thread || r.messages || [];
+  const thread = h('ol.thread', { id: 'thread' }, events.map((m) => {
+    const staff = m.author !== 'reporter';
+    const who = staff ? t('reports.staff') : t('reports.reporter');
+    const what = m.kind === 'status' || (m.status && m.kind !== 'message')
+      ? ` · ${t('reports.statusEvent', { status: t(`rstatus.${m.status}`) })}` : '';
+    return h('li', { class: staff ? 'staff' : 'reporter' },
+      h('p.meta', { text: `${who}${what} · ${showTime(m.at, getLang())}` }),
+      m.text ? h('p', { text: m.text }) : null);
+  }));
   const reply = h('textarea', { name: 'reply', rows: 3, maxlength: '2000' });
   const fReply = field(t('reports.reply'), reply);
   const replyForm = h('form', {}, fReply.wrap, h('button.primary', { type: 'submit', text: t('reports.send') }));
@@ -178,15 +191,17 @@ export async function renderReport(main, id) {
   });
   main.append(h('section', { 'aria-labelledby': 'thread-title' },
     h('h2', { id: 'thread-title', text: t('reports.thread') }),
-    (r.messages || []).length ? thread : h('p', { text: t('reports.noMessages') }), replyForm));
+    events.length ? thread : h('p', { text: t('reports.noMessages') }), replyForm));
 
   // moderation
-  const moderate = async (body, key, danger) => {
+  const patch = (body) => () => api('PATCH', `/v1/admin/reports/${encodeURIComponent(r.id)}`, body);
+  const device = r.contact && r.contact.kind === 'device' ? r.contact.device_id : null;
+  const moderate = async (call, key, danger) => {
     const ok = await confirmStep({ title: t(`reports.${key}.title`), lines: [t(`reports.${key}.text`)],
       confirm: t(`reports.${key}.yes`), cancel: t('confirm.no'), danger });
     if (!ok) return;
     try {
-      await api('PATCH', `/v1/admin/reports/${encodeURIComponent(r.id)}`, body);
+      await call();
       toast(t(`reports.${key}.done`));
       clear(main);
       await renderReport(main, id);
@@ -198,7 +213,10 @@ export async function renderReport(main, id) {
     h('h2', { id: 'moderation-title', text: t('reports.moderation') }),
     h('div.actions', {},
       r.hidden
-        ? h('button.secondary', { type: 'button', text: t('reports.unhide.yes'), onclick: () => moderate({ hidden: false }, 'unhide', false) })
-        : h('button.secondary', { type: 'button', text: t('reports.hide.yes'), onclick: () => moderate({ hidden: true }, 'hide', false) }),
-      h('button.danger', { type: 'button', text: t('reports.block.yes'), onclick: () => moderate({ block_device: true }, 'block', true) }))));
+        ? h('button.secondary', { type: 'button', text: t('reports.unhide.yes'), onclick: () => moderate(patch({ hidden: false }), 'unhide', false) })
+        : h('button.secondary', { type: 'button', text: t('reports.hide.yes'), onclick: () => moderate(patch({ hidden: true }), 'hide', false) }),
+      device
+        ? h('button.danger', { type: 'button', text: t('reports.block.yes'), onclick: () => moderate(
+          () => api('PUT', `/v1/admin/report-blocks/${encodeURIComponent(device)}`, { reason: `report ${r.id}` }), 'block', true) })
+        : h('p.hint', { text: t('reports.noDevice') }))));
 }

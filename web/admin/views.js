@@ -84,10 +84,10 @@ export async function renderFeeds(main) {
     h('thead', {}, h('tr', {}, ['feeds.id', 'feeds.adapter', 'feeds.category', 'feeds.enabled',
       'feeds.lastRun', 'feeds.lastError', 'feeds.actions'].map((k) => h('th', { scope: 'col', text: t(k) })))),
     h('tbody', {}, items.map((f) => h('tr', { dataset: { id: f.id } },
-      h('th', { scope: 'row', text: f.id }), h('td', { text: f.adapter }),
-      h('td', { text: nameOf(state.categories, f.category) }),
-      h('td', { text: f.enabled === false ? t('no') : t('yes') }),
-      h('td', { text: showTime(f.last_run || f.last_run_at || f.last_success || f.last_success_at, getLang()) }),
+      h('th', { scope: 'row', text: f.name && f.name !== f.id ? `${f.name} (${f.id})` : f.id }), h('td', { text: f.adapter }),
+      h('td', { text: f.category ? nameOf(state.categories, f.category) : t('feeds.fromItems') }),
+      h('td', { text: `${f.enabled === false ? t('no') : t('yes')}${f.auto_publish ? ` · ${t('feeds.auto')}` : ''}` }),
+      h('td', { text: `${showTime(f.last_run_at, getLang())}${f.last_success_at ? ` (${t('feeds.lastOk')}: ${showTime(f.last_success_at, getLang())})` : ''}` }),
       h('td.desc', { text: f.last_error ? `${f.last_error}${f.consecutive_failures ? ` (×${f.consecutive_failures})` : ''}` : '—' }),
       h('td', {},
         h('button.secondary', { type: 'button', text: t('feeds.edit'), 'aria-label': `${t('feeds.edit')} ${f.id}`,
@@ -116,16 +116,18 @@ function feedForm(f, main) {
   const adapter = select(['imgw_meteo', 'imgw_hydro', 'energa', 'cap_atom', 'rss', 'json'].map((a) => [a, a]),
     f.adapter || 'rss', { name: 'adapter' });
   const url = h('input', { type: 'url', name: 'url', value: f.url || '' });
-  const schedule = h('input', { type: 'text', name: 'schedule', value: f.schedule || '' });
-  const category = select(state.categories.map((c) => [c.id, nameOf(state.categories, c.id)]),
-    f.category || 'other', { name: 'feed-category' });
+  const name = h('input', { type: 'text', name: 'feed-name', value: f.name || '' });
+  const schedule = h('input', { type: 'number', name: 'schedule', min: '5', max: '1440', value: String(f.schedule || 15) });
+  const category = select([['', t('feeds.fromItems')], ...state.categories.map((c) => [c.id, nameOf(state.categories, c.id)])],
+    f.category || '', { name: 'feed-category' });
   const districts = h('input', { type: 'text', name: 'feed-districts', value: (f.districts || []).join(', ') });
   const auto = h('input', { type: 'checkbox', id: 'feed-auto', checked: !!f.auto_publish });
   const enabled = h('input', { type: 'checkbox', id: 'feed-enabled', checked: f.enabled !== false });
   const options = h('textarea', { name: 'options', rows: 4 });
   options.value = JSON.stringify(f.options || {}, null, 1);
   const status = h('p.form-error', { role: 'alert' });
-  const fields = { id: field(t('feeds.id'), id), adapter: field(t('feeds.adapter'), adapter),
+  const fields = { id: field(t('feeds.id'), id, t('feeds.idHelp')), name: field(t('feeds.name'), name),
+    adapter: field(t('feeds.adapter'), adapter),
     url: field(t('feeds.url'), url), schedule: field(t('feeds.schedule'), schedule, t('feeds.scheduleHelp')),
     category: field(t('feeds.category'), category),
     districts: field(t('feeds.districts'), districts, t('feeds.districtsHelp')),
@@ -143,12 +145,10 @@ function feedForm(f, main) {
       fields.options.error.textContent = t('feeds.badJson');
       return;
     }
-    const body = { ...f, adapter: adapter.value, url: url.value.trim(), category: category.value,
-      districts: districts.value.split(',').map((s) => s.trim()).filter(Boolean),
+    const body = { name: name.value.trim() || null, adapter: adapter.value, url: url.value.trim(),
+      schedule: Number.parseInt(schedule.value, 10), category: category.value || null,
+      districts: districts.value.split(',').map((x) => x.trim()).filter(Boolean),
       auto_publish: auto.checked, enabled: enabled.checked, options: opts };
-    if (schedule.value.trim()) body.schedule = schedule.value.trim();
-    for (const k of ['id', 'last_run', 'last_run_at', 'last_success', 'last_success_at', 'last_error',
-      'consecutive_failures', 'updated_at', 'created_at']) delete body[k];
     try {
       await api('PUT', `/v1/admin/feeds/${encodeURIComponent(id.value.trim())}`, body);
       toast(t('feeds.saved'));
@@ -171,7 +171,7 @@ export async function renderStaff(main) {
   const data = await api('GET', '/v1/admin/staff');
   const items = data.items || [];
   main.append(h('table.list', { id: 'staff-table' },
-    h('thead', {}, h('tr', {}, ['staff.email', 'staff.group', 'staff.state', 'feeds.actions']
+    h('thead', {}, h('tr', {}, ['staff.email', 'staff.group', 'staff.state', 'staff.mfaCol', 'feeds.actions']
       .map((k) => h('th', { scope: 'col', text: t(k) })))),
     h('tbody', {}, items.map((s) => {
       const group = select(GROUPS.map((g) => [g, t(`role.${g}`)]), s.group || (s.groups || [])[0],
@@ -188,7 +188,8 @@ export async function renderStaff(main) {
         } catch (err) { toast(errorText(err), 'error'); }
       };
       return h('tr', {}, h('th', { scope: 'row', text: s.email }), h('td', {}, group),
-        h('td', { text: s.enabled === false ? t('staff.disabled') : (s.status || t('staff.active')) }),
+        h('td', { text: s.enabled === false ? t('staff.disabled') : t(`staff.status.${s.status}`) }),
+        h('td', { text: s.mfa ? t('yes') : t('no') }),
         h('td', {},
           h('button.secondary', { type: 'button', text: t('staff.changeGroup'),
             onclick: () => patch({ group: group.value }, 'changeGroup') }), ' ',
