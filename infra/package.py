@@ -134,7 +134,6 @@ def environment() -> dict[str, Any]:
         "VAPID_SUBJECT": ref("VapidSubject"),
         "PLATFORM_APP_FCM_ARN": {"Fn::GetAtt": ["PushAndSmsSettings", "FcmArn"]},
         "PLATFORM_APP_APNS_ARN": {"Fn::GetAtt": ["PushAndSmsSettings", "ApnsArn"]},
-        "METRIC_NAMESPACE": METRIC_NAMESPACE,
     }
 
 

@@ -138,8 +138,9 @@ POLICIES: dict[str, tuple[Grant, ...]] = {
         Grant("FeedTables", WRITE, ("table:feeds", "table:feed-items", "table:alerts",
                                     "table:alert-versions")),
         Grant("FanoutQueue", SEND, ("queue:fanout",)),
-        Grant("FeedMetrics", ("cloudwatch:PutMetricData",), ("*",), WHY_METRICS,
-              {"StringEquals": {"cloudwatch:namespace": METRIC_NAMESPACE}}),
+        # FeedStaleMinutes goes out in CloudWatch embedded metric format (a log line), so no
+        # cloudwatch:PutMetricData; should a function ever call it, grant it on "*" (no resource
+        # type) with Condition {"StringEquals": {"cloudwatch:namespace": METRIC_NAMESPACE}}.
     ),
     # S3 → SQS photos: validate, strip metadata, write display/thumbnail, drop the upload.
     "PhotoWorker": (
