@@ -4,6 +4,7 @@
 // page can say "as of <time>". Staff pages (/admin/), dev pages and private report data
 // (/v1/reports) are never cached. Web Push handlers are added by the web-push work (issue 11).
 'use strict';
+importScripts('/push-sw.js');
 var SHELL = 'informator-shell-v1';
 var DATA = 'informator-data-v1';
 var SHELL_FILES = [
