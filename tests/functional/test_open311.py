@@ -1,0 +1,162 @@
+"""Open311 GeoReport v2 in both formats, checked against the spec's required fields."""
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+from defusedxml import ElementTree
+
+from tests.conftest import Stack
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+SERVICE_FIELDS = {"service_code", "service_name", "description", "metadata", "type", "keywords",
+                  "group"}
+REQUEST_FIELDS = {"service_request_id", "status", "status_notes", "service_name", "service_code",
+                  "description", "agency_responsible", "service_notice", "requested_datetime",
+                  "updated_datetime", "expected_datetime", "address", "address_id", "zipcode",
+                  "lat", "long", "media_url"}
+
+
+def get(client: Any, path: str) -> Any:
+    return client.http.get(f"/open311/v2/{path}")
+
+
+def submit(client: Any, fields: dict[str, str], fmt: str = "json") -> Any:
+    return client.http.post(f"/open311/v2/requests.{fmt}", headers=FORM, body=urlencode(fields))
+
+
+def xml(resp: Any) -> Any:
+    assert resp.headers["Content-Type"].startswith("text/xml")
+    return ElementTree.fromstring(resp.body)
+
+
+def pothole(**over: str) -> dict[str, str]:
+    fields = {"service_code": "road_damage", "lat": "52.881", "long": "20.62",
+              "description": "Wyrwa w asfalcie", "address_string": "ul. Płońska 5",
+              "email": "jan@example.pl", "api_key": "anything"}
+    fields.update(over)
+    return fields
+
+
+def test_discovery_in_json_and_xml(client: Any) -> None:
+    doc = json.loads(get(client, "discovery.json").body)
+    assert {"changeset", "contact", "endpoints"} <= set(doc)
+    ep = doc["endpoints"][0]
+    assert ep["specification"] == "http://wiki.open311.org/GeoReport_v2"
+    assert ep["url"].endswith("/open311/v2") and ep["type"] == "production"
+    assert set(ep["formats"]) == {"application/json", "text/xml"}
+    root = xml(get(client, "discovery.xml"))
+    assert root.tag == "discovery"
+    assert root.find("endpoints/endpoint/specification").text == ep["specification"]
+    assert [f.text for f in root.findall("endpoints/endpoint/formats/format")] == ep["formats"]
+
+
+def test_services_are_the_report_categories_in_both_formats(client: Any) -> None:
+    codes = [c["id"] for c in json.loads(client.http.get("/v1/report-categories").body)["items"]]
+    services = json.loads(get(client, "services.json").body)
+    assert [s["service_code"] for s in services] == codes
+    assert all(SERVICE_FIELDS <= set(s) and s["metadata"] is False and s["type"] == "realtime"
+               for s in services)
+    assert services[0]["service_name"] == "Uszkodzona droga lub chodnik"
+    en = json.loads(get(client, "services.json?locale=en").body)
+    assert en[0]["service_name"] == "Road or pavement damage"
+    root = xml(get(client, "services.xml"))
+    assert root.tag == "services"
+    assert [s.findtext("service_code") for s in root.findall("service")] == codes
+    assert all({c.tag for c in s} >= SERVICE_FIELDS for s in root.findall("service"))
+    assert root.find("service/metadata").text == "false"
+    definition = json.loads(get(client, "services/waste.json").body)
+    assert definition == {"service_code": "waste", "attributes": []}
+    assert xml(get(client, "services/waste.xml")).findtext("service_code") == "waste"
+    r = get(client, "services/nope.json")
+    assert r.status_code == 404 and json.loads(r.body)[0]["code"] == 404
+    assert get(client, "services.html").status_code == 404
+
+
+def test_a_request_submitted_by_form_is_read_back_in_both_formats(stack: Stack,
+                                                                  client: Any) -> None:
+    r = submit(client, pothole(media_url="https://example.org/dziura.jpg"))
+    assert r.status_code == 201, r.body
+    created = json.loads(r.body)
+    rid = created[0]["service_request_id"]
+    assert rid
+    one = json.loads(get(client, f"requests/{rid}.json").body)
+    assert len(one) == 1 and REQUEST_FIELDS <= set(one[0])
+    item = one[0]
+    assert item["status"] == "open" and item["service_code"] == "road_damage"
+    assert item["lat"] == 52.881 and item["long"] == 20.62
+    assert item["media_url"] == "https://example.org/dziura.jpg"  # stored, never fetched
+    assert item["address"] == "ul. Płońska 5" and "jan@example.pl" not in r.body.decode()
+    root = xml(get(client, f"requests/{rid}.xml"))
+    assert root.tag == "service_requests"
+    req = root.find("request")
+    assert {c.tag for c in req} >= REQUEST_FIELDS and req.findtext("service_request_id") == rid
+    assert req.findtext("status") == "open"
+    # the same report through the app's API, and the staff's inbox
+    assert json.loads(client.http.get(f"/v1/reports/{rid}").body)["category"] == "road_damage"
+    inbox = json.loads(client.http.get("/v1/admin/reports", headers=stack.auth("editor")).body)
+    assert [i["source"] for i in inbox["items"]] == ["open311"]
+    token = json.loads(get(client, f"tokens/{rid}.json").body)
+    assert token[0]["service_request_id"] == rid
+    xml_created = xml(submit(client, pothole(), "xml"))
+    assert xml_created.find("request/service_request_id").text
+
+
+def test_submission_errors_are_the_spec_list_with_http_codes(client: Any) -> None:
+    cases = [(pothole(service_code=""), 400, "service_code"),
+             (pothole(service_code="potholes"), 404, "potholes"),
+             (pothole(lat="", long=""), 400, "lat"),
+             (pothole(lat="52.2297", long="21.0122"), 400, "outside"),
+             (pothole(description=""), 400, "description"),
+             (pothole(media_url="file:///etc/passwd"), 400, "media_url")]
+    for fields, status, word in cases:
+        r = submit(client, fields)
+        assert r.status_code == status, (fields, r.body)
+        body = json.loads(r.body)
+        assert isinstance(body, list) and set(body[0]) == {"code", "description"}
+        assert body[0]["code"] == status and word in body[0]["description"], body
+    r = submit(client, pothole(service_code=""), "xml")
+    root = xml(r)
+    assert root.tag == "errors" and root.findtext("error/code") == "400"
+    r = client.http.post("/open311/v2/requests.json", headers={"Content-Type": "application/json"},
+                         body=json.dumps(pothole()))
+    assert r.status_code == 415
+    r = client.http.post("/open311/v2/requests.json", headers=FORM, body=b"service_code=%ff")
+    assert r.status_code == 400
+    assert json.loads(get(client, "requests.json").body) == []  # nothing was half-written
+
+
+def test_request_lists_filter_by_status_code_and_dates(stack: Stack, client: Any) -> None:
+    ids = [json.loads(submit(client, pothole(service_code=code)).body)[0]["service_request_id"]
+           for code in ("road_damage", "waste", "road_damage")]
+    r = client.http.patch(f"/v1/admin/reports/{ids[0]}", headers=stack.auth("editor"),
+                          body=json.dumps({"status": "resolved", "public_note": "Załatane."}))
+    assert r.status_code == 200
+
+    def listed(q: str) -> list[dict[str, Any]]:
+        resp = get(client, f"requests.json{q}")
+        assert resp.status_code == 200, resp.body
+        return list(json.loads(resp.body))
+
+    assert {i["service_request_id"] for i in listed("")} == set(ids)
+    closed = listed("?status=closed")
+    assert [i["service_request_id"] for i in closed] == [ids[0]]
+    assert closed[0]["status_notes"] == "Załatane."
+    assert {i["service_request_id"] for i in listed("?status=open")} == set(ids[1:])
+    assert [i["service_request_id"] for i in listed("?service_code=waste")] == [ids[1]]
+    assert listed("?start_date=2099-01-01T00:00:00Z") == []
+    assert len(listed("?end_date=2099-01-01T00:00:00Z")) == 3
+    assert len(listed("?page_size=2")) == 2 and len(listed("?page_size=2&page=2")) == 1
+    picked = listed(f"?service_request_id={ids[1]},{ids[2]}")
+    assert {i["service_request_id"] for i in picked} == {ids[1], ids[2]}
+    for bad in ("?start_date=yesterday", "?status=pending", "?service_code=nope", "?page=0"):
+        r = get(client, f"requests.json{bad}")
+        assert r.status_code == 400 and json.loads(r.body)[0]["code"] == 400, bad
+    hidden = client.http.patch(f"/v1/admin/reports/{ids[2]}", headers=stack.auth("editor"),
+                               body=json.dumps({"hidden": True}))
+    assert hidden.status_code == 200
+    assert ids[2] not in {i["service_request_id"] for i in listed("")}
+    assert get(client, f"requests/{ids[2]}.json").status_code == 404
+    root = xml(get(client, "requests.xml?status=closed"))
+    assert [r.findtext("service_request_id") for r in root.findall("request")] == [ids[0]]
