@@ -53,7 +53,7 @@ def error_middleware(event: Request, get_response: Callable[[Request], Response]
         response.body = json.dumps({"error": {"code": code, "message": body.get("Message", "")}})
         response.headers["Content-Type"] = JSON
     if (response.status_code >= 400 and (getattr(event, "path", "") or "").startswith("/open311/")
-            and response.headers.get("Content-Type", "").startswith(JSON)):
+            and str(response.headers.get("Content-Type", "")).startswith(JSON)):
         response.body = _open311_error(response)
     return response
 
