@@ -114,7 +114,7 @@ CONDITIONS: dict[str, Any] = {
 
 SITE_URL = {"Fn::If": ["HasSiteUrl", ref("SiteUrl"), sub("https://${SiteDistribution.DomainName}")]}
 API_URL = {"Fn::If": ["HasApiUrl", ref("ApiUrl"),
-                      sub("https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/v1")]}
+                      sub("https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/api")]}
 
 
 def environment() -> dict[str, Any]:
