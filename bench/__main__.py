@@ -138,8 +138,10 @@ def bench_fanout() -> None:
             from chalicelib.aws import get_sns_publisher
 
             client = get_sns_publisher()
-            client.meta.events.register("before-call.sns.*",
-                                        lambda model, **_: calls.append(model.name))
+            def count(model: Any, calls: list[str] = calls, **_: Any) -> None:
+                calls.append(model.name)
+
+            client.meta.events.register("before-call.sns.*", count)
             alert = alerts.create_draft({
                 "category": "water", "severity": "minor", "districts": ["srodmiescie"],
                 "title": {"pl": "Brak wody", "en": "No water"}, "body": {"pl": "Awaria.",
