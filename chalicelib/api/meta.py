@@ -64,6 +64,22 @@ _BODIES = {
     ("/v1/admin/alerts/{alert_id}/cancel", "post"): "CancelInput",
     ("/v1/admin/settings", "put"): "SettingsInput",
 }
+_SCHEMAS.update({  # subscriptions (issue 4)
+    "SmsConfirm": {"type": "object", "required": ["phone", "code"], "properties": {
+        "phone": {"type": "string"}, "code": {"type": "string", "pattern": "^[0-9]{6}$"}}},
+    "SmsLeave": {"type": "object", "required": ["phone"], "properties": {
+        "phone": {"type": "string"}, "purpose": {"type": "string", "enum": ["leave", "export"]}}},
+    "SubscriberImport": {"type": "object", "required": ["csv"], "properties": {
+        "csv": {"type": "string", "description": "telefon;kategorie;osiedla;jezyk"},
+        "dry_run": {"type": "boolean"}, "start": {"type": "integer", "minimum": 0},
+        "mapping": {"type": "object", "additionalProperties": {"type": "string"}}}},
+})
+_BODIES.update({
+    ("/v1/sms-subscriptions/confirm", "post"): "SmsConfirm",
+    ("/v1/sms-subscriptions/leave", "post"): "SmsLeave",
+    ("/v1/admin/sms-subscriptions", "post"): "SmsSubscription",
+    ("/v1/admin/subscribers/import", "post"): "SubscriberImport",
+})
 _SCHEMAS.update({
     "AlertPatch": {"type": "object", "description": "Any AlertInput fields to change."},
     "AlertPreviewInput": {"type": "object", "required": ["category", "title", "body"],
