@@ -125,6 +125,44 @@ _SCHEMAS["FeedInput"] = {
                                                      "of items without an end time"}}}
 _BODIES[("/v1/admin/feeds/{feed_id}", "put")] = "FeedInput"
 
+# resident reports (issue 5)
+_SCHEMAS.update({
+    "ReportInput": {"type": "object", "required": ["category", "description", "lat", "lon"],
+                    "properties": {
+        "category": {"type": "string", "description": "a report category id (GET /v1/report-categories)"},
+        "description": {"type": "string", "maxLength": 4000},
+        "lat": {"type": "number"}, "lon": {"type": "number"},
+        "address": {"type": "string", "maxLength": 200},
+        "photos": {"type": "integer", "minimum": 0, "maximum": 5},
+        "contact": {"type": "object", "description": "{device_id, device_secret} or {phone}",
+                    "properties": {"device_id": {"type": "string"},
+                                   "device_secret": {"type": "string"},
+                                   "phone": {"type": "string"}}}}},
+    "ReportCreated": {"type": "object", "required": ["id", "secret", "uploads"], "properties": {
+        "id": {"type": "string"}, "secret": {"type": "string"},
+        "uploads": {"type": "array", "items": {"type": "object", "required": ["url", "fields"]}}}},
+    "ReportPatch": {"type": "object", "properties": {
+        "status": {"type": "string", "enum": ["new", "acknowledged", "in_progress", "resolved",
+                                              "not_ours", "duplicate", "rejected"]},
+        "public_note": {"type": ["string", "null"], "maxLength": 2000},
+        "duplicate_of": {"type": "string"}, "hidden": {"type": "boolean"},
+        "department": {"type": "string"}}},
+    "ReportMessage": {"type": "object", "required": ["text"], "properties": {
+        "text": {"type": "string", "maxLength": 2000}}},
+    "ReportFollow": {"type": "object", "required": ["device_id", "device_secret"], "properties": {
+        "device_id": {"type": "string"}, "device_secret": {"type": "string"}}},
+    "ReportCode": {"type": "object", "required": ["code"], "properties": {
+        "code": {"type": "string", "pattern": "^[0-9]{6}$"}}},
+})
+_BODIES.update({
+    ("/v1/reports", "post"): "ReportInput",
+    ("/v1/admin/reports/{report_id}", "patch"): "ReportPatch",
+    ("/v1/admin/reports/{report_id}/messages", "post"): "ReportMessage",
+    ("/v1/reports/{report_id}/messages", "post"): "ReportMessage",
+    ("/v1/reports/{report_id}/follow", "post"): "ReportFollow",
+    ("/v1/reports/{report_id}/contact/confirm", "post"): "ReportCode",
+})
+
 
 def build_spec(routes: dict[str, dict[str, Any]]) -> dict[str, Any]:
     paths: dict[str, Any] = {}

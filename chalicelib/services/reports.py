@@ -522,6 +522,8 @@ def search(statuses: tuple[str, ...] = STATUSES, *, category: str | None = None,
            limit: int = 1000) -> list[ReportModel]:
     """Reports by status (the by-status index), newest first; optional category and dates."""
     out: list[ReportModel] = []
+    if start and end and start > end:
+        return out  # DynamoDB refuses BETWEEN with the bounds reversed
     for status in statuses:
         cond: Any = None
         if start and end:

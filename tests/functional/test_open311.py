@@ -147,6 +147,7 @@ def test_request_lists_filter_by_status_code_and_dates(stack: Stack, client: Any
     assert [i["service_request_id"] for i in listed("?service_code=waste")] == [ids[1]]
     assert listed("?start_date=2099-01-01T00:00:00Z") == []
     assert len(listed("?end_date=2099-01-01T00:00:00Z")) == 3
+    assert listed("?start_date=2099-01-01T00:00:00Z&end_date=2000-01-01T00:00:00Z") == []
     assert len(listed("?page_size=2")) == 2 and len(listed("?page_size=2&page=2")) == 1
     picked = listed(f"?service_request_id={ids[1]},{ids[2]}")
     assert {i["service_request_id"] for i in picked} == {ids[1], ids[2]}
