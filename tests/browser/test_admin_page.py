@@ -199,6 +199,7 @@ def test_report_goes_from_new_to_resolved_with_a_reply(live_stack: LiveStack,
     page.get_by_role("link", name="Zgłoszenia").click()
     page.get_by_label("Kategoria").select_option("street_lighting")
     page.locator(f"#reports-table tr[data-id='{report_id}'] a").click()
+    page.locator("#report-description").filter(has_text="Orylskiej").wait_for()
     _no_violations(page)
     page.get_by_label("Nowy stan").select_option("in_progress")
     page.get_by_label("Notatka publiczna").fill("Zlecono naprawę energetykom.")
@@ -240,3 +241,66 @@ def test_admin_views_work_and_pass_axe(live_stack: LiveStack, new_page: Any) -> 
     page.get_by_role("button", name="Wyloguj").click()
     page.get_by_role("heading", name="Logowanie pracownika").wait_for()
     assert page.evaluate("sessionStorage.getItem('informator.admin.idToken')") is None
+
+
+def test_first_sign_in_sets_a_new_password(live_stack: LiveStack, new_page: Any) -> None:
+    import json
+
+    import boto3
+
+    state = json.loads(open(live_stack.state_file).read())
+    idp = boto3.client("cognito-idp", region_name="eu-central-1", endpoint_url=live_stack.moto,
+                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    pool, email = state["USER_POOL_ID"], "newcomer@local.test"
+    idp.admin_create_user(UserPoolId=pool, Username=email, TemporaryPassword="Temp-Pass-2026!",
+                          MessageAction="SUPPRESS",
+                          UserAttributes=[{"Name": "email", "Value": email},
+                                          {"Name": "email_verified", "Value": "true"}])
+    idp.admin_add_user_to_group(UserPoolId=pool, Username=email, GroupName="editor")
+    page = _open(live_stack, new_page).page
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Hasło").fill("Temp-Pass-2026!")
+    page.get_by_role("button", name="Zaloguj się").click()
+    page.get_by_text("To pierwsze logowanie").wait_for()
+    page.get_by_label("Nowe hasło", exact=True).fill("Moje-Nowe-Haslo-2026!")
+    page.get_by_label("Powtórz nowe hasło").fill("Moje-Inne-Haslo-2026!")
+    page.get_by_role("button", name="Ustaw hasło i zaloguj").click()
+    page.get_by_role("alert").filter(has_text="Hasła muszą być takie same").wait_for()
+    page.get_by_label("Powtórz nowe hasło").fill("Moje-Nowe-Haslo-2026!")
+    page.get_by_role("button", name="Ustaw hasło i zaloguj").click()
+    page.locator("#user").get_by_text(f"{email} · redaktor").wait_for()
+    # the new password is the one that works from now on
+    resp = idp.initiate_auth(ClientId=state["USER_POOL_CLIENT_ID"], AuthFlow="USER_PASSWORD_AUTH",
+                             AuthParameters={"USERNAME": email, "PASSWORD": "Moje-Nowe-Haslo-2026!"})
+    assert "AuthenticationResult" in resp
+
+
+def test_an_account_with_totp_is_asked_for_the_code(live_stack: LiveStack, new_page: Any) -> None:
+    """The challenge step in the page (moto accepts any 6-digit code; AWS checks it)."""
+    import json
+
+    import boto3
+
+    state = json.loads(open(live_stack.state_file).read())
+    idp = boto3.client("cognito-idp", region_name="eu-central-1", endpoint_url=live_stack.moto,
+                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    pool, email, password = state["USER_POOL_ID"], "totp@local.test", "Totp-Pass-2026!"
+    idp.admin_create_user(UserPoolId=pool, Username=email, MessageAction="SUPPRESS",
+                          UserAttributes=[{"Name": "email", "Value": email}])
+    idp.admin_set_user_password(UserPoolId=pool, Username=email, Password=password, Permanent=True)
+    idp.admin_add_user_to_group(UserPoolId=pool, Username=email, GroupName="publisher")
+    access = idp.initiate_auth(ClientId=state["USER_POOL_CLIENT_ID"], AuthFlow="USER_PASSWORD_AUTH",
+                               AuthParameters={"USERNAME": email, "PASSWORD": password}
+                               )["AuthenticationResult"]["AccessToken"]
+    idp.associate_software_token(AccessToken=access)
+    idp.verify_software_token(AccessToken=access, UserCode="123456")
+    idp.set_user_mfa_preference(AccessToken=access, SoftwareTokenMfaSettings={
+        "Enabled": True, "PreferredMfa": True})
+    page = _open(live_stack, new_page).page
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Hasło").fill(password)
+    page.get_by_role("button", name="Zaloguj się").click()
+    code = page.get_by_label("Kod z aplikacji uwierzytelniającej")
+    code.fill("123456")
+    page.get_by_role("button", name="Potwierdź").click()
+    page.locator("#user").get_by_text(f"{email} · publikujący").wait_for()
