@@ -9,10 +9,10 @@ var SHELL = 'informator-shell-v1';
 var DATA = 'informator-data-v1';
 var SHELL_FILES = [
   '/', '/index.html', '/alert.html', '/sms.html', '/report.html', '/report-view.html', '/district.html',
-  '/privacy.html', '/consent.html', '/accessibility.html', '/config.js', '/manifest.webmanifest',
+  '/privacy.html', '/consent.html', '/accessibility.html', '/push.html', '/config.js', '/manifest.webmanifest',
   '/assets/site.css', '/assets/i18n.js', '/assets/common.js', '/assets/alerts.js', '/assets/home.js',
   '/assets/alert.js', '/assets/map.js', '/assets/sms.js', '/assets/report.js', '/assets/report-view.js',
-  '/assets/district.js', '/assets/streets.js', '/vendor/leaflet/leaflet.js', '/vendor/leaflet/leaflet.css',
+  '/assets/district.js', '/assets/streets.js', '/assets/push.js', '/vendor/leaflet/leaflet.js', '/vendor/leaflet/leaflet.css',
   '/icons/icon.svg', '/icons/icon-192.png'
 ];
 var API_CACHED = /\/v1\/(alerts(\/[^/]+)?|districts|categories|report-categories)$/;

@@ -5,7 +5,7 @@
 window.I18N = {
   pl: {
     'site.name': 'Informator Ciechanów', 'skip': 'Przejdź do treści',
-    'nav.label': 'Menu główne', 'nav.alerts': 'Komunikaty', 'nav.sms': 'Alerty SMS',
+    'nav.label': 'Menu główne', 'nav.alerts': 'Komunikaty', 'nav.sms': 'Alerty SMS', 'nav.push': 'Powiadomienia w przeglądarce',
     'nav.report': 'Zgłoś problem', 'nav.district': 'Moje osiedle', 'langs.label': 'Język',
     'footer.privacy': 'Ochrona danych (RODO)', 'footer.consent': 'Treść zgody',
     'footer.a11y': 'Deklaracja dostępności', 'footer.feeds': 'Kanały Atom i CAP',
@@ -98,7 +98,7 @@ window.I18N = {
   },
   en: {
     'site.name': 'Ciechanów Informer', 'skip': 'Skip to content',
-    'nav.label': 'Main menu', 'nav.alerts': 'Alerts', 'nav.sms': 'SMS alerts',
+    'nav.label': 'Main menu', 'nav.alerts': 'Alerts', 'nav.sms': 'SMS alerts', 'nav.push': 'Browser notifications',
     'nav.report': 'Report a problem', 'nav.district': 'My district', 'langs.label': 'Language',
     'footer.privacy': 'Privacy notice (GDPR)', 'footer.consent': 'Consent text',
     'footer.a11y': 'Accessibility statement', 'footer.feeds': 'Atom and CAP feeds',
@@ -191,7 +191,7 @@ window.I18N = {
   },
   uk: {
     'site.name': 'Інформатор Цєханув', 'skip': 'Перейти до змісту',
-    'nav.label': 'Головне меню', 'nav.alerts': 'Повідомлення', 'nav.sms': 'SMS-сповіщення',
+    'nav.label': 'Головне меню', 'nav.alerts': 'Повідомлення', 'nav.sms': 'SMS-сповіщення', 'nav.push': 'Сповіщення в браузері',
     'nav.report': 'Повідомити про проблему', 'nav.district': 'Мій район', 'langs.label': 'Мова',
     'footer.privacy': 'Захист даних (RODO)', 'footer.consent': 'Текст згоди',
     'footer.a11y': 'Декларація доступності', 'footer.feeds': 'Канали Atom і CAP',
