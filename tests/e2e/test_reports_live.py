@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import time
+from typing import Any
 
 import pytest
 import requests
@@ -26,7 +27,7 @@ def _photo() -> bytes:
 
 
 def test_a_photo_posted_to_the_presigned_form_is_processed(live_stack: LiveStack) -> None:
-    body = {"category": "street_lighting", "description": "Nie świeci latarnia przy przystanku.",
+    body: dict[str, Any] = {"category": "street_lighting", "description": "Nie świeci latarnia przy przystanku.",
             "lat": 52.8805, "lon": 20.6195, "photos": 2}
     r = requests.post(f"{live_stack.api}/v1/reports", json=body, timeout=10)
     assert r.status_code == 201, r.text
