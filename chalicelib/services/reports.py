@@ -724,6 +724,8 @@ def block_device(device_id: Any, data: Any, staff: str) -> dict[str, Any]:
     if not isinstance(device_id, str) or not 1 <= len(device_id) <= 64:
         raise NotFound("No such device.")
     reason = ""
+    if data is not None and not isinstance(data, dict):
+        raise Invalid("The body must be a JSON object.", {"body": "must be an object"})
     if isinstance(data, dict) and data.get("reason") is not None:
         reason = plain_text(data.get("reason"), "reason", 500) or ""
     BlockModel(key=f"dev#{device_id}", by=staff, reason=reason, at=now_iso()).save()
