@@ -109,19 +109,29 @@ def _prefix(alert: Alert, lang: str) -> str:
 
 
 def sms_text(alert: Alert, lang: str) -> str:
-    from ..formats.sms import build_alert_sms
+    """The alert's SMS within the city's part budget. The leave hint goes first when the budget
+    cannot hold it together with the whole title and the essential sentence."""
+    from ..formats.sms import build_alert_sms, transliterate
 
     settings = get_settings()
-    return build_alert_sms(
-        sender_name=str(config.get("sender_name")),
-        title=alert.title.get(lang) or alert.title["pl"],
-        body=alert.body.get(lang) or alert.body["pl"],
-        link=f"{settings.site_url}/alert.html?id={alert.id}",
-        max_parts=int(config.get("sms_max_parts") or 1),
-        keep_diacritics=bool(config.get("sms_keep_diacritics")),
-        prefix=_prefix(alert, lang),
-        stop_hint=str(config.get("sms_stop_hint") or ""),
-    )
+    keep = bool(config.get("sms_keep_diacritics"))
+    title = alert.title.get(lang) or alert.title["pl"]
+    link = f"{settings.site_url}/alert.html?id={alert.id}"
+    common: dict[str, Any] = {
+        "sender_name": str(config.get("sender_name")), "title": title,
+        "body": alert.body.get(lang) or alert.body["pl"], "link": link,
+        "max_parts": int(config.get("sms_max_parts") or 1), "keep_diacritics": keep,
+        "prefix": _prefix(alert, lang)}
+    hint = str(config.get("sms_stop_hint") or "")
+    text = build_alert_sms(**common, stop_hint=hint)
+    if not hint:
+        return text
+    shown_title = " ".join((title if keep else transliterate(title)).split()).rstrip(".!?…:")
+    before_link = text.split(link)[0]
+    after_title = before_link.split(shown_title, 1)[1] if shown_title in before_link else ""
+    if after_title.strip(" .!?…:"):
+        return text
+    return build_alert_sms(**common, stop_hint="")
 
 
 def build_message(alert: Alert, lang: str) -> str:
