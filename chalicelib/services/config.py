@@ -17,8 +17,9 @@ DEFAULTS: dict[str, Any] = {
     "consent_version": "2026-11-01",
     "allowed_countries": ["PL"],
     "staff_test_phones": [],
-    "welcome_sms": "Informator Ciechanow: zapisano Cie do alertow SMS. Rezygnacja: odpowiedz STOP"
-                   " lub informator.ciechanow.pl/sms",
+    # an alphanumeric sender ID cannot receive replies: name STOP only with a two-way number
+    "welcome_sms": "Informator Ciechanow: zapisano Cie do alertow SMS miasta. Rezygnacja:"
+                   " informator.ciechanow.pl/sms",
 }
 _cache: dict[str, tuple[float, Any]] = {}
 _TTL = 30.0
