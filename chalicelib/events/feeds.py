@@ -1,7 +1,9 @@
 """The feed importer's schedule: every 5 minutes, run the feeds whose own schedule is due."""
 from __future__ import annotations
 
+import json
 import logging
+import time
 from typing import Any
 
 from chalice import Blueprint
@@ -9,6 +11,7 @@ from chalice import Blueprint
 from ..services import feeds
 
 bp = Blueprint(__name__)
+METRIC_NAMESPACE = "Informator"  # infra/policies.py grants PutMetricData to this namespace only
 log = logging.getLogger("informator.events")
 
 
@@ -19,4 +22,10 @@ def import_feeds(event: Any) -> dict[str, Any]:
     failed = [r["feed"] for r in runs if not r.get("ok")]
     if failed:
         log.warning("feed imports failed: %s", ", ".join(failed))
-    return {"ran": len(runs), "failed": failed}
+    stale = feeds.stale_minutes()
+    # CloudWatch embedded metric format: the "feed is stale" alarm reads it from the log
+    print(json.dumps({"_aws": {"Timestamp": int(time.time() * 1000), "CloudWatchMetrics": [{
+        "Namespace": METRIC_NAMESPACE, "Dimensions": [[]],
+        "Metrics": [{"Name": "FeedStaleMinutes", "Unit": "None"}]}]},
+        "FeedStaleMinutes": stale}))
+    return {"ran": len(runs), "failed": failed, "stale_minutes": stale}

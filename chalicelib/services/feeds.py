@@ -641,6 +641,18 @@ def run_due_feeds(at: datetime | None = None, fetch: Fetch | None = None) -> lis
     return out
 
 
+def stale_minutes(at: datetime | None = None) -> float:
+    """Minutes since the least recently successful enabled feed last succeeded (0: none)."""
+    at = at or now()
+    worst = 0.0
+    for f in FeedModel.scan():
+        if f.enabled:
+            since = f.last_success_at or f.created_at or f.last_run_at
+            if since:
+                worst = max(worst, (at - parse_iso(since)).total_seconds() / 60)
+    return round(worst, 1)
+
+
 # ---- seed -------------------------------------------------------------------------------------
 
 def seed_feeds(local_base: str | None = None) -> list[str]:

@@ -552,8 +552,11 @@ def test_schedule_handler_imports_due_feeds(stack: Stack) -> None:
     from infra.local import schedule_event
 
     out = feed_events.import_feeds(schedule_event(), None)
-    assert out == {"ran": 1, "failed": ["refused"]}
+    assert out == {**out, "ran": 1, "failed": ["refused"]}
     assert "private or loopback" in feeds.get("refused")["last_error"]
+    # the refused feed never succeeded: it is as stale as it is old, which the alarm sees
+    later = datetime.now(UTC) + timedelta(hours=2)
+    assert feeds.stale_minutes(later) >= 119
 
 
 def test_seed_feeds_for_ciechanow(stack: Stack) -> None:
