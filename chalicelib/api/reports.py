@@ -3,13 +3,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice import Blueprint, Response
+from chalice import Blueprint, CORSConfig, Response
 
 from ..auth import Staff, require
 from ..services import reports
 from .http import api, client_ip, json_body, query
 
 bp = Blueprint(__name__)
+# The public site is another origin and sends the reporter's secret in X-Secret: without it in
+# the allowed headers, the browser's preflight refuses the reporter's own page.
+SECRET_CORS = CORSConfig(allow_origin="*", allow_headers=["X-Secret"], max_age=600)
 
 
 def _secret() -> str | None:
@@ -52,7 +55,7 @@ def nearby_reports() -> dict[str, Any]:
             "radius_m": reports.NEARBY_M}
 
 
-@bp.route("/v1/reports/{report_id}", methods=["GET"], cors=True)
+@bp.route("/v1/reports/{report_id}", methods=["GET"], cors=SECRET_CORS)
 @api
 def get_report(report_id: str) -> dict[str, Any]:
     """A report: the public view, or with X-Secret the reporter's view with the thread."""
@@ -66,7 +69,7 @@ def follow_report(report_id: str) -> dict[str, Any]:
     return reports.follow(report_id, json_body(bp.current_request))
 
 
-@bp.route("/v1/reports/{report_id}/messages", methods=["POST"], cors=True)
+@bp.route("/v1/reports/{report_id}/messages", methods=["POST"], cors=SECRET_CORS)
 @api
 def reporter_message(report_id: str) -> Response:
     """The reporter writes to the city (X-Secret): {text}."""
@@ -74,14 +77,14 @@ def reporter_message(report_id: str) -> Response:
     return Response(body=event, status_code=201)
 
 
-@bp.route("/v1/reports/{report_id}/contact/confirm", methods=["POST"], cors=True)
+@bp.route("/v1/reports/{report_id}/contact/confirm", methods=["POST"], cors=SECRET_CORS)
 @api
 def confirm_contact(report_id: str) -> dict[str, Any]:
     """The reporter confirms their phone number with the SMS code (X-Secret): {code}."""
     return reports.confirm_contact(report_id, _secret(), json_body(bp.current_request))
 
 
-@bp.route("/v1/reports/{report_id}/reopen", methods=["POST"], cors=True)
+@bp.route("/v1/reports/{report_id}/reopen", methods=["POST"], cors=SECRET_CORS)
 @api
 def reopen_report(report_id: str) -> dict[str, Any]:
     """The reporter reopens a report resolved in the last 14 days (X-Secret)."""

@@ -35,22 +35,26 @@
   function render(r) {
     Inf.clear(facts); Inf.clear(photoList); Inf.clear(thread);
     fact(t('rv.status'), t('st.' + r.status) !== 'st.' + r.status ? t('st.' + r.status) : str(r.status));
-    fact(t('rv.category'), cats[r.category] ? Inf.nameOf(cats[r.category]) : str(r.category));
+    fact(t('rv.category'), cats[r.category] ? Inf.nameOf(cats[r.category]) : str(r.category_name || r.category));
     fact(t('rv.created'), Inf.fmtDate(r.created_at));
     fact(t('rv.description'), str(r.description));
-    var photos = (r.photos || []).map(photoUrl).map(safeUrl).filter(Boolean);
+    if (r.public_note) fact(t('rv.note'), str(r.public_note));
+    var photos = (r.photos || []).filter(function (p) { return safeUrl(photoUrl(p)); });
     if (!photos.length) photoList.appendChild(el('li', { text: t('rv.no_photos') }));
-    photos.forEach(function (u, i) {
-      photoList.appendChild(el('li', null, el('a', { href: u }, el('img', { src: u, alt: t('rv.photo_alt', { n: i + 1 }), loading: 'lazy' }))));
+    photos.forEach(function (p, i) {
+      var big = safeUrl(photoUrl(p)), small = safeUrl(str(p && (p.thumb || p.thumb_url))) || big;
+      photoList.appendChild(el('li', null, el('a', { href: big }, el('img', { src: small, alt: t('rv.photo_alt', { n: i + 1 }), loading: 'lazy' }))));
     });
     var messages = r.messages || r.thread || [];
     if (!messages.length) thread.appendChild(el('li', { text: t('rv.no_messages') }));
     messages.forEach(function (m) {
-      var who = str(m.from || m.author || m.by || m.role);
+      var who = str(m.author || m.from || m.by || m.role);
       var mine = /reporter|resident|you/.test(who);
+      var st = m.kind === 'status' && m.status ? t('rv.status') + ': ' + t('st.' + m.status) : '';
       thread.appendChild(el('li', { class: mine ? 'mine' : 'city' },
         el('strong', { text: mine ? t('rv.you') : t('rv.city') }), ' · ',
-        el('span', { class: 'meta', text: Inf.fmtDate(m.at || m.created_at) }), '\n',
+        el('span', { class: 'meta', text: Inf.fmtDate(m.at || m.created_at) }),
+        st ? el('span', { class: 'meta', text: ' · ' + st }) : null, '\n',
         el('span', { text: str(m.text || m.body || m.message) })));
     });
     reply.hidden = !secret;
