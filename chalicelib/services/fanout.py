@@ -211,13 +211,14 @@ def _settle(key: str, alert: Alert, why: str) -> str:
 
 
 def _send(key: str, alert: Alert, lang: str, served: list[str], channels: list[str]) -> str:
-    if not _claim(key, alert):
-        METRICS["skipped"] += 1
-        return "skipped"
+    # Everything that can fail is done before the claim: only the SNS call sits inside it.
     message = build_message(alert, lang)
     attributes = message_attributes(
         districts=list(alert.audience), langs=served, channels=channels,
         category=alert.category, alert_id=alert.id, version=int(alert.version))
+    if not _claim(key, alert):
+        METRICS["skipped"] += 1
+        return "skipped"
     try:
         resp = get_sns_publisher().publish(
             TopicArn=get_settings().topic_arn(alert.category), Message=message,
