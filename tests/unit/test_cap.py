@@ -12,7 +12,7 @@ import xmlschema
 
 from chalicelib.formats.cap import build_atom, build_cap, cap_time
 
-SCHEMA = xmlschema.XMLSchema(str(Path("/work/shared/standards/CAP-v1.2.xsd")))
+SCHEMA = xmlschema.XMLSchema(str(Path(__file__).resolve().parents[1] / "events" / "CAP-v1.2.xsd"))
 NS = {"cap": "urn:oasis:names:tc:emergency:cap:1.2", "atom": "http://www.w3.org/2005/Atom"}
 SENDER = "informator@um.ciechanow.pl"
 WEB = "https://informator.ciechanow.pl/"
