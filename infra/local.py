@@ -287,8 +287,8 @@ def loop(session: Any, stop: threading.Event) -> None:
     import app as app_module  # noqa: F401 - registers the blueprints' handlers
     from chalicelib.events import feeds as feed_events
     from chalicelib.events import handlers
-    from chalicelib.events import webpush as webpush_events
     from chalicelib.events import photos as photo_events
+    from chalicelib.events import webpush as webpush_events
 
     tick_s = float(os.environ.get("LOCAL_TICK_SECONDS", "15"))
     next_tick = 0.0
@@ -299,8 +299,8 @@ def loop(session: Any, stop: threading.Event) -> None:
                 feed_events.import_feeds(schedule_event(), None)  # runs only the due feeds
                 next_tick = time.monotonic() + tick_s
             drain(session, "fanout", handlers.fanout_worker)
-            drain(session, "webpush", webpush_events.webpush_worker)
             drain(session, "photos", photo_events.photo_worker)
+            drain(session, "webpush", webpush_events.webpush_worker)
         except Exception as exc:
             print(f"[local] loop error: {exc!r}", flush=True)
         stop.wait(0.5)
