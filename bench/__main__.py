@@ -45,6 +45,10 @@ def bench_import() -> None:
     ratio = full / floor
     report("import app / import chalice,boto3", f"{full * 1000:.0f} ms / {floor * 1000:.0f} ms "
            f"= {ratio:.2f}×", ratio <= 1.5)
+    # Services load on first use (chalicelib/lazy.py): show what a cold GET /v1/alerts pays too.
+    first = _median_import_s("import app; import chalicelib.services.alerts")
+    report("import app + the alerts service (a cold GET /v1/alerts)",
+           f"{first * 1000:.0f} ms = {first / floor:.2f}× the floor", None)
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **FAKE_ENV}
     heavy = subprocess.run([sys.executable, "-c", "import app, sys, json; print(json.dumps(sorted("
                             "m for m in ('PIL','lxml','feedparser','defusedxml','pywebpush',"

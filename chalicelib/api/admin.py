@@ -7,8 +7,11 @@ from chalice import Blueprint, Response
 
 from ..auth import Staff, require
 from ..errors import Invalid
-from ..services import alerts, audit
+from ..lazy import lazy
 from .http import api, json_body, query
+
+alerts = lazy("chalicelib.services.alerts")
+audit = lazy("chalicelib.services.audit")
 
 bp = Blueprint(__name__)
 

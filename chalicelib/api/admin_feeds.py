@@ -6,8 +6,10 @@ from typing import Any
 from chalice import Blueprint, Response
 
 from ..auth import Staff, require
-from ..services import feeds
+from ..lazy import lazy
 from .http import api, json_body
+
+feeds = lazy("chalicelib.services.feeds")
 
 bp = Blueprint(__name__)
 

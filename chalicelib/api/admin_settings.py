@@ -9,8 +9,11 @@ from chalice import Blueprint
 from ..auth import require
 from ..city import CATEGORIES
 from ..errors import Invalid
-from ..services import audit, config
+from ..lazy import lazy
 from .http import api, json_body
+
+audit = lazy("chalicelib.services.audit")
+config = lazy("chalicelib.services.config")
 
 bp = Blueprint(__name__)
 _E164 = re.compile(r"^\+[1-9]\d{7,14}$")

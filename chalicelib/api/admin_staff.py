@@ -7,8 +7,10 @@ from urllib.parse import unquote
 from chalice import Blueprint, Response
 
 from ..auth import require
-from ..services import staff
+from ..lazy import lazy
 from .http import api, json_body
+
+staff = lazy("chalicelib.services.staff")
 
 bp = Blueprint(__name__)
 

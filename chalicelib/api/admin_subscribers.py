@@ -8,9 +8,12 @@ from chalice import Blueprint, Response
 
 from ..auth import Staff, require
 from ..errors import BadRequest, Invalid, PayloadTooLarge
-from ..services import audit, importer, subscriptions
-from ..services.subscriptions import mask
+from ..lazy import lazy
 from .http import api, client_ip, json_body, query
+
+audit = lazy("chalicelib.services.audit")
+importer = lazy("chalicelib.services.importer")
+subscriptions = lazy("chalicelib.services.subscriptions")
 
 bp = Blueprint(__name__)
 MAX_IMPORT_BYTES = 2_000_000  # ~1,500 rows are ~60 kB; far under API Gateway's 10 MB
@@ -33,7 +36,7 @@ def admin_sms_subscribe() -> Response:
     phone = subscriptions.request_code(
         body.get("phone"), "subscribe", {**choices, "consent_by": staff.email, "source": "staff"},
         client_ip(bp.current_request), staff=staff.email)
-    audit.record(staff.email, "sms.staff_sign_up", mask(phone), choices)
+    audit.record(staff.email, "sms.staff_sign_up", subscriptions.mask(phone), choices)
     return Response(body={"status": "code_sent", "expires_in": subscriptions.CODE_TTL_S},
                     status_code=202)
 

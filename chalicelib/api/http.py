@@ -10,7 +10,7 @@ from typing import Any
 from chalice import Response
 from chalice.app import ChaliceUnhandledError, Request
 
-from ..errors import BadRequest, DomainError, PayloadTooLarge, UnsupportedMediaType
+from ..errors import BadRequest, DomainError, Invalid, PayloadTooLarge, UnsupportedMediaType
 from ..settings import get_settings
 
 log = logging.getLogger("informator.api")
@@ -98,9 +98,13 @@ def json_body(request: Request, *, required: bool = True) -> Any:
             raise BadRequest("The request needs a JSON body.")
         return {}
     try:
-        return json.loads(raw.decode("utf-8"))
+        data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise BadRequest("The body is not valid JSON.") from None
+    if not required and not isinstance(data, dict):
+        # optional bodies are always objects: `null` or a list is a client error, not "no body"
+        raise Invalid("The body must be a JSON object.", {"body": "must be an object"})
+    return data
 
 
 def client_ip(request: Request) -> str:

@@ -13,10 +13,12 @@ from chalice import Blueprint, Response
 from ..city import city
 from ..errors import DomainError, Invalid, NotFound
 from ..formats import open311 as fmt311
-from ..services import reports
+from ..lazy import lazy
 from ..services.clock import iso, now, parse_iso
 from ..settings import get_settings
 from .http import client_ip, query
+
+reports = lazy("chalicelib.services.reports")
 
 bp = Blueprint(__name__)
 CHANGESET = "2026-11-01T00:00:00+01:00"

@@ -5,8 +5,10 @@ from chalice import Blueprint, Response
 
 from ..city import city
 from ..errors import Invalid
-from ..services import alerts
+from ..lazy import lazy
 from .http import api, cached_json, query
+
+alerts = lazy("chalicelib.services.alerts")
 
 bp = Blueprint(__name__)
 

@@ -6,8 +6,10 @@ from typing import Any
 from chalice import Blueprint, CORSConfig, Response
 
 from ..auth import Staff, require
-from ..services import reports
+from ..lazy import lazy
 from .http import api, client_ip, json_body, query
+
+reports = lazy("chalicelib.services.reports")
 
 bp = Blueprint(__name__)
 # The public site is another origin and sends the reporter's secret in X-Secret: without it in

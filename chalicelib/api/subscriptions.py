@@ -6,8 +6,10 @@ from typing import Any
 from chalice import Blueprint, Response
 
 from ..errors import Invalid
-from ..services import subscriptions as subs
+from ..lazy import lazy
 from .http import api, client_ip, json_body
+
+subs = lazy("chalicelib.services.subscriptions")
 
 bp = Blueprint(__name__)
 

@@ -5,8 +5,10 @@ from typing import Any
 
 from chalice import Blueprint, CORSConfig, Response
 
-from ..services import webpush
+from ..lazy import lazy
 from .http import api, client_ip, json_body
+
+webpush = lazy("chalicelib.services.webpush")
 
 bp = Blueprint(__name__)
 # The public site is another origin and sends the resident's secret in X-Secret.

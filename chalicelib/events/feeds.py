@@ -8,8 +8,9 @@ from typing import Any
 
 from chalice import Blueprint
 
-from ..services import feeds
+from ..lazy import lazy
 
+feeds = lazy("chalicelib.services.feeds")
 bp = Blueprint(__name__)
 METRIC_NAMESPACE = "Informator"  # infra/policies.py grants PutMetricData to this namespace only
 log = logging.getLogger("informator.events")

@@ -8,8 +8,11 @@ from typing import Any
 
 from chalice import Blueprint
 
-from ..services import alerts, fanout, subscriptions
+from ..lazy import lazy
 
+alerts = lazy("chalicelib.services.alerts")
+fanout = lazy("chalicelib.services.fanout")
+subscriptions = lazy("chalicelib.services.subscriptions")
 bp = Blueprint(__name__)
 log = logging.getLogger("informator.events")
 PREFIX = os.environ.get("RESOURCE_PREFIX", "informator")

@@ -7,8 +7,9 @@ from typing import Any
 
 from chalice import Blueprint
 
-from ..services import photos
+from ..lazy import lazy
 
+photos = lazy("chalicelib.services.photos")
 bp = Blueprint(__name__)
 log = logging.getLogger("informator.events.photos")
 PREFIX = os.environ.get("RESOURCE_PREFIX", "informator")

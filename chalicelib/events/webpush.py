@@ -6,8 +6,9 @@ from typing import Any
 
 from chalice import Blueprint
 
-from ..services import webpush
+from ..lazy import lazy
 
+webpush = lazy("chalicelib.services.webpush")
 bp = Blueprint(__name__)
 PREFIX = os.environ.get("RESOURCE_PREFIX", "informator")
 

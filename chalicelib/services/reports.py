@@ -279,7 +279,7 @@ def _validate(data: Any) -> dict[str, Any]:
     errors: dict[str, str] = {}
     out: dict[str, Any] = {}
     category = data.get("category")
-    if category not in report_categories():
+    if not isinstance(category, str) or category not in report_categories():
         errors["category"] = f"one of: {', '.join(report_categories())}"
     out["category"] = category
     for field, limit, required in (("description", MAX_DESCRIPTION, True),
@@ -498,7 +498,7 @@ def nearby(lat_raw: Any, lon_raw: Any, category: Any, lang: str = "pl") -> list[
         errors["lat"] = "latitude in degrees"
     if lon is None or not -180 <= lon <= 180:
         errors["lon"] = "longitude in degrees"
-    if category not in report_categories():
+    if not isinstance(category, str) or category not in report_categories():
         errors["category"] = f"one of: {', '.join(report_categories())}"
     if errors:
         raise Invalid("Some parameters are invalid.", errors)
@@ -656,7 +656,7 @@ def staff_update(report_id: Any, data: Any, staff: str) -> dict[str, Any]:
     if not isinstance(hidden, bool):
         errors["hidden"] = "true or false"
     department = data.get("department", report.department)
-    if department not in departments():
+    if not isinstance(department, str) or department not in departments():
         errors["department"] = f"one of: {', '.join(sorted(departments()))}"
     duplicate_of = data.get("duplicate_of")
     if status == "duplicate" and status != report.status:
@@ -724,7 +724,7 @@ def block_device(device_id: Any, data: Any, staff: str) -> dict[str, Any]:
     if not isinstance(device_id, str) or not 1 <= len(device_id) <= 64:
         raise NotFound("No such device.")
     reason = ""
-    if data is not None and not isinstance(data, dict):
+    if not isinstance(data, dict):  # an empty body arrives as {}; JSON null or a list is wrong
         raise Invalid("The body must be a JSON object.", {"body": "must be an object"})
     if isinstance(data, dict) and data.get("reason") is not None:
         reason = plain_text(data.get("reason"), "reason", 500) or ""

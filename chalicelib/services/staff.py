@@ -40,7 +40,7 @@ def _validate(email: Any, group: Any, need_group: bool = True) -> None:
     errors = {}
     if not isinstance(email, str) or not EMAIL.match(email):
         errors["email"] = "must be an e-mail address"
-    if (need_group or group is not None) and group not in GROUP_RANK:
+    if (need_group or group is not None) and (not isinstance(group, str) or group not in GROUP_RANK):
         errors["group"] = f"must be one of: {', '.join(GROUP_RANK)}"
     if errors:
         raise Invalid("Some fields are invalid.", errors)
