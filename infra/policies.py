@@ -118,11 +118,13 @@ POLICIES: dict[str, tuple[Grant, ...]] = {
         Grant("FanoutQueue", SEND, ("queue:fanout",)),
         ALERT_TOPICS_PUBLISH,
     ),
-    # Daily: devices whose push endpoint SNS disabled are removed.
+    # Daily: devices whose push endpoint SNS disabled are removed, and numbers SNS reports as
+    # opted out (their subscriptions, record and pending code).
     "Housekeeping": (
         LOGS, AUDIT, SETTINGS,
-        Grant("Subscribers", WRITE, ("table:subscribers",)),
+        Grant("Subscribers", WRITE, ("table:subscribers", "table:codes")),
         UNSUBSCRIBE,
+        Grant("OptOutList", ("sns:ListPhoneNumbersOptedOut",), ("*",), WHY_OPT_OUT),
         Grant("PushEndpoints", ("sns:GetEndpointAttributes", "sns:DeleteEndpoint"), ("*",),
               WHY_ENDPOINT),
     ),
@@ -150,6 +152,13 @@ POLICIES: dict[str, tuple[Grant, ...]] = {
         Grant("Photos", ("s3:PutObject", "s3:GetObject", "s3:DeleteObject"),
               ("bucket:photos/*",)),
         Grant("Reports", WRITE, ("table:reports", "table:report-threads")),
+    ),
+    # Daily: reports closed longer than the retention setting lose their personal data (contacts,
+    # private messages, followers, photos); the anonymised report stays.
+    "Retention": (
+        LOGS, AUDIT, SETTINGS,
+        Grant("Reports", WRITE, ("table:reports", "table:report-threads")),
+        Grant("PhotoErase", ("s3:DeleteObject",), ("bucket:photos/*",)),
     ),
     # SNS topics → SQS webpush → browsers (VAPID key from SSM; retries re-queued with a delay).
     "WebpushWorker": (

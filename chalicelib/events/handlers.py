@@ -38,7 +38,9 @@ def tick(event: Any) -> dict[str, int]:
 
 @bp.schedule("rate(1 day)", name="housekeeping")
 def housekeeping(event: Any) -> dict[str, int]:
-    return {"devices_removed": subscriptions.prune_disabled_endpoints()}
+    """Daily: devices whose endpoint SNS disabled, numbers SNS reports as opted out."""
+    return {"devices_removed": subscriptions.prune_disabled_endpoints(),
+            "opted_out_removed": subscriptions.remove_opted_out()}
 
 
 @bp.on_sns_message(topic=f"{PREFIX}-inbound-sms", name="inbound_sms")

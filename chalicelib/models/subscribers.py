@@ -28,5 +28,8 @@ class SubscriberModel(Model):
     platform = UnicodeAttribute(null=True)
     token_hash = UnicodeAttribute(null=True)
     source = UnicodeAttribute(default="self")
+    # when the welcome SMS of an imported person went out; null until SNS accepted it, so an
+    # import that died between saving the record and sending sends it on the next run
+    welcomed_at = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()

@@ -5,7 +5,9 @@ tolerated): telefon/phone, kategorie/categories, osiedla/districts, jezyk/lang. 
 names go through `data/legacy_categories.json` (plus an optional extra mapping). Every row ends as
 added, updated, unchanged or skipped (one report line each for skips). A dry run reads only.
 Running twice changes nothing: a person already imported with the same choices is unchanged and
-gets no second welcome SMS; a person who signed up on their own keeps their own choices.
+gets no second welcome SMS (the record's `welcomed_at` says it went out; a welcome a failed or
+interrupted run did not send goes out on the next run); a person who signed up on their own keeps
+their own choices.
 """
 from __future__ import annotations
 
@@ -20,11 +22,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ..aws import get_sns
+from botocore.exceptions import BotoCoreError, ClientError, ReadTimeoutError
+from pynamodb.exceptions import UpdateError
+
 from ..city import CATEGORIES, LANGUAGES, district_names
 from ..errors import Invalid
 from ..models.subscribers import SubscriberModel
 from . import audit, config, subscriptions
+from .clock import now_iso
 from .subscriptions import mask
 
 log = logging.getLogger("informator.importer")
@@ -142,22 +147,35 @@ def _choices(row: dict[str, str], cats: dict[str, str],
                                            "districts": sorted(districts), "lang": lang}), ""
 
 
-def _opted_out_numbers() -> set[str]:
-    """Numbers SNS will not text (they replied STOP to AWS): never imported."""
-    sns, out, token = get_sns(), set(), None
-    while True:
-        resp = (sns.list_phone_numbers_opted_out(nextToken=token) if token
-                else sns.list_phone_numbers_opted_out())
-        out.update(resp.get("phoneNumbers", []))
-        token = resp.get("nextToken")
-        if not token:
-            return out
-
-
 def _same(record: SubscriberModel, choices: dict[str, Any]) -> bool:
     return (sorted(record.categories or []) == choices["categories"]
             and sorted(record.districts or []) == choices["districts"]
             and record.lang == choices["lang"])
+
+
+def _welcome(phone: str, text: str) -> bool:
+    """Send the welcome SMS, then mark the record (`welcomed_at`). The record is saved before,
+    so a run that dies before the send leaves it unmarked and the next run sends it; only a
+    death between SNS accepting the SMS and the mark (one UpdateItem) could send it twice.
+    False when SNS did not take it (the record stays unmarked for the next run)."""
+    try:
+        subscriptions.send_sms(phone, text)
+    except ReadTimeoutError:
+        # SNS may have taken it: as for non-critical alerts, not repeated (logged)
+        log.warning("welcome SMS unconfirmed (timeout); not repeated", extra={"phone": mask(phone)})
+    except (ClientError, BotoCoreError) as exc:
+        log.warning("welcome SMS not sent", extra={"phone": mask(phone),
+                                                   "error": type(exc).__name__})
+        return False
+    try:
+        SubscriberModel(id=f"sms#{phone}").update(
+            actions=[SubscriberModel.welcomed_at.set(now_iso())],
+            condition=SubscriberModel.id.exists())
+    except UpdateError as exc:
+        if getattr(exc, "cause_response_code", "") != "ConditionalCheckFailedException":
+            raise
+        # the person left in the meantime: nothing to mark
+    return True
 
 
 def welcome_text() -> str:
@@ -172,9 +190,11 @@ def import_csv(text: str, *, dry_run: bool, actor: str, extra_mapping: dict[str,
     began = time.monotonic()
     rows = parse_rows(text)
     cats, dists = category_mapping(extra_mapping), _district_mapping()
-    opted_out = _opted_out_numbers() if rows[start:] else set()
+    # numbers SNS will not text (they replied STOP to AWS) are never imported
+    opted_out = subscriptions.opted_out_numbers() if rows[start:] else set()
     report: dict[str, Any] = {"dry_run": dry_run, "rows": len(rows), "added": 0, "updated": 0,
-                              "unchanged": 0, "skipped": 0, "welcome_sent": 0, "lines": [],
+                              "unchanged": 0, "skipped": 0, "welcome_sent": 0, "welcome_failed": 0,
+                              "lines": [],
                               "complete": True, "next_start": None}
     seen: dict[str, int] = {}
     welcome = welcome_text()
@@ -214,22 +234,26 @@ def import_csv(text: str, *, dry_run: bool, actor: str, extra_mapping: dict[str,
                                                                  consistent_read=True)
         except SubscriberModel.DoesNotExist:
             record = None
-        if record is not None and (record.source != SOURCE or _same(record, choices)):
-            # unchanged: imported before with these choices, or signed up on their own since
-            report["unchanged"] += 1
+        if record is not None and record.source != SOURCE:
+            report["unchanged"] += 1  # signed up on their own since: their choices stand
             continue
-        outcome = "added" if record is None else "updated"
-        report[outcome] += 1
-        if dry_run:
-            continue
-        subscriptions.activate_sms(phone, choices, consent_by=SOURCE, source=SOURCE,
-                                   consent_version=CONSENT_VERSION)
-        if record is None:
-            # after the record is saved: a crash here costs a welcome, never sends two
-            subscriptions.send_sms(phone, welcome)
+        owes_welcome = record is None or not record.welcomed_at
+        if record is not None and _same(record, choices):
+            report["unchanged"] += 1  # imported before with these choices
+        else:
+            outcome = "added" if record is None else "updated"
+            report[outcome] += 1
+            if not dry_run:
+                subscriptions.activate_sms(phone, choices, consent_by=SOURCE, source=SOURCE,
+                                           consent_version=CONSENT_VERSION)
+        if owes_welcome and not dry_run and not _welcome(phone, welcome):
+            report["welcome_failed"] += 1
+            line(n, "welcome not sent", f"{mask(phone)}: SNS refused or did not answer; "
+                                        "run the import again to send it")
+        elif owes_welcome and not dry_run:
             report["welcome_sent"] += 1
     summary = {k: report[k] for k in ("rows", "added", "updated", "unchanged", "skipped",
-                                      "welcome_sent", "complete")}
+                                      "welcome_sent", "welcome_failed", "complete")}
     if not dry_run:
         audit.record(actor, "subscribers.import", "legacy-csv", summary)
     log.info("legacy import", extra={"dry_run": dry_run, **summary})

@@ -145,6 +145,14 @@ def is_opted_out(phone: str) -> bool:
     return bool(resp.get("isOptedOut"))
 
 
+def opted_out_numbers() -> set[str]:
+    """Every number SNS will not text (it replied STOP to AWS), all pages of the account's list."""
+    out: set[str] = set()
+    for page in get_sns().get_paginator("list_phone_numbers_opted_out").paginate():
+        out.update(page.get("phoneNumbers", []))
+    return out
+
+
 # ---- codes ------------------------------------------------------------------------------------
 
 def request_code(phone_raw: Any, purpose: str, payload: dict[str, Any], client_ip: str, *,
@@ -335,7 +343,7 @@ def activate_sms(phone: str, choices: dict[str, Any], *, consent_by: str | None 
     return clean
 
 
-def remove_sms(phone: str, reason: str) -> bool:
+def remove_sms(phone: str, reason: str, actor: str = "resident") -> bool:
     """Leave: every SNS subscription goes, then the stored data (record and pending code)."""
     _forget_code(phone)
     try:
@@ -345,9 +353,25 @@ def remove_sms(phone: str, reason: str) -> bool:
         return False
     _unsubscribe_all(record)
     record.delete()
-    audit.record("resident", "sms.leave", mask(phone), {"reason": reason})
+    audit.record(actor, "sms.leave", mask(phone), {"reason": reason})
     log.info("sms subscriber removed", extra={"phone": mask(phone), "reason": reason})
     return True
+
+
+def remove_opted_out() -> int:
+    """Scheduled: numbers that opted out at SNS (STOP to AWS's own keyword handling, which our
+    inbound handler never sees) leave the service: subscriptions and personal data go."""
+    opted_out = opted_out_numbers()
+    if not opted_out:
+        return 0
+    removed = 0
+    for record in SubscriberModel.scan(SubscriberModel.kind == "sms"):
+        if record.address in opted_out and remove_sms(record.address, reason="opted out at SNS",
+                                                      actor="system:housekeeping"):
+            removed += 1
+    if removed:
+        log.info("opted-out numbers removed", extra={"removed": removed})
+    return removed
 
 
 def _forget_code(phone: str) -> None:
@@ -372,7 +396,7 @@ def export_sms(phone: str) -> dict[str, Any] | None:
             "districts": list(r.districts or []), "lang": r.lang, "consent_at": r.consent_at,
             "consent_version": r.consent_version, "consent_by": r.consent_by,
             "created_at": r.created_at, "updated_at": r.updated_at, "source": r.source,
-            "sns_subscriptions": _arns(r)}
+            "welcomed_at": r.welcomed_at, "sns_subscriptions": _arns(r)}
 
 
 def stop_word(body: str) -> str | None:
@@ -497,6 +521,25 @@ def _device(device_id: str, secret: str | None) -> SubscriberModel:
     if not secret or not hmac.compare_digest(record.secret_hash or "", _secret_hash(secret)):
         raise Forbidden("The secret does not match this device.")
     return record
+
+
+def unknown_devices(device_ids: list[str]) -> list[str]:
+    """The ids among these that no registered device has (staff test-device settings)."""
+    return [d for d in device_ids if not _device_record(d)]
+
+
+def _device_record(device_id: str) -> SubscriberModel | None:
+    if not isinstance(device_id, str) or not 1 <= len(device_id) <= 64:
+        return None
+    try:
+        return SubscriberModel.get(f"dev#{device_id}", consistent_read=True)
+    except SubscriberModel.DoesNotExist:
+        return None
+
+
+def device_endpoints(device_ids: list[str]) -> dict[str, SubscriberModel | None]:
+    """device id → its record (platform endpoint in `address`), None for one deleted since."""
+    return {d: _device_record(d) for d in device_ids}
 
 
 def get_device(device_id: str, secret: str | None) -> dict[str, Any]:

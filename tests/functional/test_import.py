@@ -220,3 +220,68 @@ def test_cli_reads_the_local_stack_state_file(tmp_path: Path) -> None:
                    "RESOURCE_PREFIX": "informator-local"}
     with pytest.raises(SystemExit, match="start the local stack"):
         local_env(tmp_path / "missing.json")
+
+
+# ---- the welcome SMS survives a failed or interrupted run --------------------------------------
+
+class ImportKilled(BaseException):
+    """The process dies (Lambda timeout, Ctrl-C): no except clause of ours runs."""
+
+
+def fail_publishes(monkeypatch: pytest.MonkeyPatch, fail: dict[str, BaseException]) -> None:
+    """SNS publishes to these numbers fail the first time, as chosen; the rest go through."""
+    from chalicelib.aws import get_sns
+
+    client = get_sns()
+    real = client.publish
+    pending = dict(fail)
+
+    def publish(**kwargs: Any) -> Any:
+        exc = pending.pop(kwargs.get("PhoneNumber", ""), None)
+        if exc is not None:
+            raise exc
+        return real(**kwargs)
+
+    monkeypatch.setattr(client, "publish", publish)
+
+
+def test_a_welcome_sns_refused_goes_out_on_the_next_run_exactly_once(
+        stack: Stack, client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from botocore.exceptions import ClientError
+
+    throttled = ClientError({"Error": {"Code": "Throttling", "Message": "Rate exceeded"}},
+                            "Publish")
+    fail_publishes(monkeypatch, {IMPORTED[1]: throttled})
+    first = json.loads(run(stack, client, LEGACY_CSV).body)
+    assert (first["added"], first["welcome_sent"], first["welcome_failed"]) == (4, 3, 1)
+    assert any("welcome not sent" in ln and "+48*****02" in ln for ln in first["lines"])
+    assert stack.sms_to(IMPORTED[1]) == []
+    assert stored(IMPORTED[1]).welcomed_at is None  # saved and subscribed, welcome still owed
+    assert set(sns_subs(stack, IMPORTED[1])) == {"roads", "events", "emergency"}
+    assert stored(IMPORTED[0]).welcomed_at
+
+    second = json.loads(run(stack, client, LEGACY_CSV).body)
+    assert (second["added"], second["unchanged"], second["welcome_sent"],
+            second["welcome_failed"]) == (0, 4, 1, 0)
+    third = json.loads(run(stack, client, LEGACY_CSV).body)
+    assert third["welcome_sent"] == 0
+    for phone in IMPORTED:
+        assert len(stack.sms_to(phone)) == 1, phone
+
+
+def test_an_import_killed_between_save_and_send_welcomes_once_on_the_rerun(
+        stack: Stack, client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib.services import importer
+
+    fail_publishes(monkeypatch, {IMPORTED[2]: ImportKilled()})
+    with pytest.raises(ImportKilled):
+        importer.import_csv(LEGACY_CSV, dry_run=False, actor="cli:test")
+    # the first two were welcomed; the third was saved and subscribed but never texted
+    assert [len(stack.sms_to(p)) for p in IMPORTED] == [1, 1, 0, 0]
+    assert stored(IMPORTED[2]) is not None and stored(IMPORTED[2]).welcomed_at is None
+
+    again = importer.import_csv(LEGACY_CSV, dry_run=False, actor="cli:test")
+    assert (again["added"], again["unchanged"], again["welcome_sent"]) == (1, 3, 2)
+    assert [len(stack.sms_to(p)) for p in IMPORTED] == [1, 1, 1, 1]
+    assert importer.import_csv(LEGACY_CSV, dry_run=False, actor="cli:test")["welcome_sent"] == 0
+    assert [len(stack.sms_to(p)) for p in IMPORTED] == [1, 1, 1, 1]
