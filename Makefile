@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt package-lock.json 2>/dev/null | sha1sum | cut -c1-12)
 export AWS_DEFAULT_REGION ?= eu-central-1
 
-.PHONY: run test lint unit package bench browser-deps web-deps clean
+.PHONY: run test lint unit package costs bench browser-deps web-deps clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -42,6 +42,11 @@ package: $(STAMP)
 	$(BIN)/python -m infra.package build
 	$(BIN)/cfn-lint --include-checks I -- build/template.yaml
 	$(BIN)/python -m infra.package --sizes build
+
+# docs/costs.md from the code's SMS builder and infra/prices.json (tests/unit/test_costs.py
+# fails when it is not current).
+costs: $(STAMP)
+	$(BIN)/python -m infra.costs
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
