@@ -18,6 +18,7 @@ from chalicelib.api.http import error_middleware
 from chalicelib.events import feeds as feed_events
 from chalicelib.events import handlers
 from chalicelib.events import photos as photo_events
+from chalicelib.events import retention as retention_events
 from chalicelib.events import webpush as webpush_events
 
 app = Chalice(app_name="informator")
@@ -35,5 +36,6 @@ app.register_blueprint(feed_events.bp)
 app.register_blueprint(reports.bp)
 app.register_blueprint(open311.bp)
 app.register_blueprint(photo_events.bp)
+app.register_blueprint(retention_events.bp)
 app.register_blueprint(web_push.bp)
 app.register_blueprint(webpush_events.bp)

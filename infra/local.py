@@ -288,6 +288,7 @@ def loop(session: Any, stop: threading.Event) -> None:
     from chalicelib.events import feeds as feed_events
     from chalicelib.events import handlers
     from chalicelib.events import photos as photo_events
+    from chalicelib.events import retention as retention_events
     from chalicelib.events import webpush as webpush_events
 
     tick_s = float(os.environ.get("LOCAL_TICK_SECONDS", "15"))
@@ -297,6 +298,7 @@ def loop(session: Any, stop: threading.Event) -> None:
             if time.monotonic() >= next_tick:
                 handlers.tick(schedule_event(), None)
                 feed_events.import_feeds(schedule_event(), None)  # runs only the due feeds
+                retention_events.retention(schedule_event(), None)  # daily in AWS; idempotent
                 next_tick = time.monotonic() + tick_s
             drain(session, "fanout", handlers.fanout_worker)
             drain(session, "photos", photo_events.photo_worker)

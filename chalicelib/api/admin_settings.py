@@ -14,6 +14,7 @@ from .http import api, json_body
 
 audit = lazy("chalicelib.services.audit")
 config = lazy("chalicelib.services.config")
+subscriptions = lazy("chalicelib.services.subscriptions")
 
 bp = Blueprint(__name__)
 _E164 = re.compile(r"^\+[1-9]\d{7,14}$")
@@ -58,6 +59,15 @@ def _price(value: Any) -> str | None:
     return None
 
 
+def _test_devices(value: Any) -> str | None:
+    """Device ids (as POST /v1/devices answered them) of devices that are registered now."""
+    err = _str_list(value, lambda d: 1 <= len(d) <= 64, "device ids")
+    if err or len(value) > 20:
+        return err or "at most 20 devices"
+    unknown = subscriptions.unknown_devices(value)
+    return f"no registered device: {', '.join(unknown[:5])}" if unknown else None
+
+
 def _bool(value: Any) -> str | None:
     return None if isinstance(value, bool) else "must be true or false"
 
@@ -75,7 +85,11 @@ CHECKS: dict[str, Any] = {
     or (None if v else "must name at least one country"),
     "staff_test_phones": lambda v: _str_list(v, _E164.match, "E.164 numbers (+48…)")
     or (None if len(v) <= 20 else "at most 20 numbers"),
+    "staff_test_devices": _test_devices,
     "welcome_sms": lambda v: _text(v, 300),
+    "report_moderation_new_devices": _bool,
+    "report_moderation_first_reports": _int_range(1, 20),
+    "report_retention_months": _int_range(1, 120),
 }
 
 

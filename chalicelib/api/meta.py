@@ -146,7 +146,11 @@ _SCHEMAS.update({
                                               "not_ours", "duplicate", "rejected"]},
         "public_note": {"type": ["string", "null"], "maxLength": 2000},
         "duplicate_of": {"type": "string"}, "hidden": {"type": "boolean"},
-        "department": {"type": "string"}}},
+        "department": {"type": "string"},
+        "moderation": {"type": "string", "enum": ["approved", "rejected"],
+                       "description": "decide a report held by the moderation queue"}}},
+    "Open311KeyInput": {"type": "object", "required": ["name"], "properties": {
+        "name": {"type": "string", "maxLength": 100, "description": "who uses the key"}}},
     "ReportMessage": {"type": "object", "required": ["text"], "properties": {
         "text": {"type": "string", "maxLength": 2000}}},
     "ReportFollow": {"type": "object", "required": ["device_id", "device_secret"], "properties": {
@@ -161,6 +165,7 @@ _BODIES.update({
     ("/v1/reports/{report_id}/messages", "post"): "ReportMessage",
     ("/v1/reports/{report_id}/follow", "post"): "ReportFollow",
     ("/v1/reports/{report_id}/contact/confirm", "post"): "ReportCode",
+    ("/v1/admin/open311-keys", "post"): "Open311KeyInput",
 })
 
 

@@ -1,7 +1,8 @@
 """Open311 GeoReport v2 at /open311/v2/: discovery, services, requests (read and submit), tokens.
 
 The same service layer as /v1/reports. Errors use the spec's `[{code, description}]` list in the
-requested format. No API key is needed to submit (the same limits as the app apply).
+requested format. Reading is open; submitting needs an `api_key` that an admin issued
+(/v1/admin/open311-keys: shown once, stored only as its sha256 hash); the app's limits apply too.
 """
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
+from ..auth import require
 from ..city import city
 from ..errors import DomainError, Invalid, NotFound
 from ..formats import open311 as fmt311
 from ..lazy import lazy
 from ..services.clock import iso, now, parse_iso
 from ..settings import get_settings
-from .http import client_ip, query
+from .http import api, client_ip, json_body, query
 
 reports = lazy("chalicelib.services.reports")
 
@@ -127,6 +129,9 @@ def _submit(fmt: str) -> Response:
         form = fmt311.parse_form(req.raw_body)
     except fmt311.FormError as exc:
         raise _Error(400, f"The body is not a form: {exc}.") from None
+    if not reports.open311_key_valid(form.get("api_key")):
+        raise _Error(403, "A valid api_key is required to submit requests; ask the City Hall "
+                          "for one.")
     code = form.get("service_code", "")
     if not code:
         raise _Error(400, "service_code was not provided.")
@@ -141,6 +146,11 @@ def _submit(fmt: str) -> Response:
             "lat": form.get("lat"), "lon": form.get("long"),
             "address": form.get("address_string") or None, "photos": 0}
     made = reports.create(data, client_ip(req), source="open311", media_url=media)
+    if made.get("moderation") == "pending":
+        # held for an editor: no public id yet, only a token (GET tokens/{token} tells later)
+        notice = "The request waits for moderation by the City Hall before it is published."
+        return _answer("service_requests", [{"token": made["id"], "service_notice": notice}],
+                       fmt, 201)
     return _answer("service_requests", fmt311.created(made["id"]), fmt, 201)
 
 
@@ -201,9 +211,33 @@ def open311_token(name: str) -> Response:
     """Open311: a token is the request id here (requests are created at once)."""
     def handle(fmt: str) -> Response:
         token, fmt = _name(name)
-        try:
-            reports.get_public(token)
-        except NotFound:
-            raise _Error(404, f"token {token} not found.") from None
+        state = reports.token_state(token)
+        if state is None:
+            raise _Error(404, f"token {token} not found.")
+        if state == "pending":  # known, not yet a public request
+            return _answer("service_requests", [{"token": token}], fmt)
         return _answer("service_requests", [{"service_request_id": token, "token": token}], fmt)
     return _run(name, handle)
+
+
+# ---- admin: the API keys of Open311 clients -----------------------------------------------------
+
+@bp.route("/v1/admin/open311-keys", methods=["GET", "POST"], cors=True)
+@api
+def admin_open311_keys() -> Any:
+    """Open311 API keys: list (names, ids, dates; never keys) or issue one (admin; {name})."""
+    req = bp.current_request
+    staff = require(req.headers.get("authorization"), "admin")
+    if req.method == "POST":
+        return Response(body=reports.create_open311_key(json_body(req), staff.email),
+                        status_code=201)
+    return {"items": reports.list_open311_keys()}
+
+
+@bp.route("/v1/admin/open311-keys/{key_id}", methods=["DELETE"], cors=True)
+@api
+def admin_delete_open311_key(key_id: str) -> Response:
+    """Revoke an Open311 API key (admin)."""
+    staff = require(bp.current_request.headers.get("authorization"), "admin")
+    reports.delete_open311_key(key_id, staff.email)
+    return Response(body="", status_code=204)

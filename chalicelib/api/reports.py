@@ -96,10 +96,11 @@ def reopen_report(report_id: str) -> dict[str, Any]:
 @bp.route("/v1/admin/reports", methods=["GET"], cors=True)
 @api
 def admin_reports() -> dict[str, Any]:
-    """The reports inbox: ?status= (default: the open ones) &category=."""
+    """The reports inbox: ?status= (default: the open ones) &category= &moderation=pending."""
     _staff("editor")
     q = query(bp.current_request)
-    return {"items": reports.inbox(q.get("status") or None, q.get("category") or None)}
+    return {"items": reports.inbox(q.get("status") or None, q.get("category") or None,
+                                   moderation=q.get("moderation") or None)}
 
 
 @bp.route("/v1/admin/reports/{report_id}", methods=["GET"], cors=True)
@@ -113,7 +114,7 @@ def admin_report(report_id: str) -> dict[str, Any]:
 @bp.route("/v1/admin/reports/{report_id}", methods=["PATCH"], cors=True)
 @api
 def admin_update_report(report_id: str) -> dict[str, Any]:
-    """Change status (with a public note), duplicate_of, hidden or department."""
+    """Change status (with a public note), duplicate_of, hidden, department or moderation."""
     staff = _staff("editor")
     return reports.staff_update(report_id, json_body(bp.current_request), staff.email)
 

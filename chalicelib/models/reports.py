@@ -78,6 +78,10 @@ class ReportModel(Model):
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     closed_at = UnicodeAttribute(null=True)
+    # a city setting holds first reports of new devices: pending → approved | rejected (None: no
+    # moderation was needed); pending and rejected reports are never public
+    moderation = UnicodeAttribute(null=True)
+    purged_at = UnicodeAttribute(null=True)  # personal data removed by the retention job
     by_status = ReportsByStatus()
     by_cell = ReportsByCell()
     by_area = ReportsByArea()
@@ -111,3 +115,15 @@ class BlockModel(Model):
     by = UnicodeAttribute()
     reason = UnicodeAttribute(default="")
     at = UnicodeAttribute()
+
+
+class DeviceStandingModel(Model):
+    """`standing#<device id>` in the blocks table: how many of a device's reports staff approved
+    (a device leaves the moderation queue once it reaches the city's setting)."""
+
+    class Meta:
+        table_name = table_name("report-blocks")
+        region = region()
+
+    key = UnicodeAttribute(hash_key=True)
+    approved = NumberAttribute(default=0)

@@ -17,7 +17,13 @@ DEFAULTS: dict[str, Any] = {
     "consent_version": "2026-11-01",
     "allowed_countries": ["PL"],
     "staff_test_phones": [],
+    "staff_test_devices": [],  # ids of push devices registered through POST /v1/devices
     # an alphanumeric sender ID cannot receive replies: name STOP only with a two-way number
+    # residents' reports (issue 5): hold first reports of new devices for an editor; personal data
+    # of closed reports is removed this many months after closing (the daily retention job)
+    "report_moderation_new_devices": False,
+    "report_moderation_first_reports": 1,
+    "report_retention_months": 12,
     "welcome_sms": "Informator Ciechanow: zapisano Cie do alertow SMS miasta. Rezygnacja:"
                    " informator.ciechanow.pl/sms",
 }

@@ -18,7 +18,7 @@ import os
 import re
 import secrets
 import unicodedata
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from ..aws import get_s3, get_sns
@@ -26,12 +26,14 @@ from ..city import city
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..formats.sms import transliterate
 from ..geo import distance_m, in_city
-from ..models.reports import BlockModel, ReportEventModel, ReportModel
+from ..models.ops import SettingModel
+from ..models.reports import BlockModel, DeviceStandingModel, ReportEventModel, ReportModel
 from ..models.subscribers import SubscriberModel
 from ..settings import get_settings
 from . import audit, config, limits
 from . import subscriptions as subs
-from .clock import new_id, now, now_iso, parse_iso
+from .clock import iso, new_id, now, now_iso, parse_iso
+from .clock import now as _clock_now
 
 log = logging.getLogger("informator.reports")
 
@@ -176,7 +178,9 @@ def _check_secret(report: ReportModel, secret: str | None) -> None:
 
 
 def _visible(report: ReportModel) -> bool:
-    return not report.hidden and not is_private(report.category)
+    """Public views, the map, nearby and Open311: not hidden, not private, not held by moderation."""
+    return (not report.hidden and not is_private(report.category)
+            and report.moderation in (None, "approved"))
 
 
 def _photo_urls(report: ReportModel) -> list[dict[str, Any]]:
@@ -240,7 +244,7 @@ def reporter_view(report: ReportModel, lang: str = "pl") -> dict[str, Any]:
             "photo_slots": int(report.photo_slots), "hidden": bool(report.hidden),
             "contact": _contact(report), "followers": len(report.followers or []),
             "thread": _thread(report.id, public_only=False),
-            "can_reopen": _can_reopen(report)}
+            "can_reopen": _can_reopen(report), "moderation": report.moderation}
 
 
 def staff_view(report: ReportModel) -> dict[str, Any]:
@@ -330,6 +334,26 @@ def is_blocked(device_id: str) -> bool:
     return True
 
 
+def _approved_count(device_id: str) -> int:
+    try:
+        return int(DeviceStandingModel.get(f"standing#{device_id}", consistent_read=True).approved)
+    except DeviceStandingModel.DoesNotExist:
+        return 0
+
+
+def needs_moderation(device_id: str | None) -> bool:
+    """With the city's setting on, a report waits for an editor unless its device already had
+    `report_moderation_first_reports` reports approved; a report without a device always waits
+    (a phone number, Open311 or no contact: nothing to build trust on)."""
+    if not config.get("report_moderation_new_devices"):
+        return False
+    if not device_id:
+        return True
+    first = config.get("report_moderation_first_reports")
+    first = first if isinstance(first, int) and not isinstance(first, bool) else 1
+    return _approved_count(device_id) < first
+
+
 def _presigned_post(report_id: str, n: int) -> dict[str, Any]:
     form = get_s3().generate_presigned_post(
         Bucket=photo_bucket(), Key=f"uploads/{report_id}/{n}",
@@ -361,6 +385,7 @@ def create(data: Any, client_ip: str, *, source: str = "app",
             raise Forbidden("Reports from this device are not accepted.")
         limits.hit(f"dev#{device_id}#report", DEVICE_REPORTS_PER_DAY, 86400,
                    "Too many reports from this device today; try again tomorrow.")
+    moderation = "pending" if needs_moderation(device_id) else None
     report_id = new_id()
     secret = secrets.token_urlsafe(24)
     if clean["phone"]:
@@ -375,15 +400,17 @@ def create(data: Any, client_ip: str, *, source: str = "app",
         cell=cell(clean["lat"], clean["lon"]), area=cell(clean["lat"], clean["lon"], COARSE),
         address=clean["address"], status="new", source=source, media_url=media_url,
         contact_device=device_id, pending_phone=clean["phone"], photo_slots=clean["photos"],
-        created_at=ts, updated_at=ts)
+        moderation=moderation, created_at=ts, updated_at=ts)
     report.save(condition=ReportModel.id.does_not_exist())
     audit.record("resident", "report.create", report_id,
                  {"category": category, "source": source, "photos": clean["photos"],
-                  "contact": (_contact(report) or {}).get("kind")})
+                  "contact": (_contact(report) or {}).get("kind"), "moderation": moderation})
     _tell_department(report)
     uploads = [_presigned_post(report_id, n) for n in range(clean["photos"])]
     out: dict[str, Any] = {"id": report_id, "secret": secret, "uploads": uploads,
                            "status": "new"}
+    if moderation:
+        out["moderation"] = moderation
     if clean["phone"]:
         out["contact"] = "code_sent"
     return out
@@ -398,6 +425,8 @@ def _tell_department(report: ReportModel) -> None:
             f"&mlon={float(report.lon):.5f}#map=18/{float(report.lat):.5f}/{float(report.lon):.5f}\n\n"
             f"{report.description}\n\n"
             f"Skrzynka zgłoszeń: {settings.site_url}/admin/#reports/{report.id}")
+    if report.moderation == "pending":
+        text += "\n\nZgłoszenie czeka na moderację: nie jest publiczne, dopóki redaktor go nie zatwierdzi."
     try:
         get_sns().publish(TopicArn=arn, Subject=f"Zgłoszenie: {category_name(report.category)}"[:99],
                           Message=text)
@@ -543,15 +572,23 @@ def search(statuses: tuple[str, ...] = STATUSES, *, category: str | None = None,
     return out[:limit]
 
 
-def inbox(status: str | None, category: str | None, limit: int = 200) -> list[dict[str, Any]]:
+def inbox(status: str | None, category: str | None, limit: int = 200,
+          moderation: str | None = None) -> list[dict[str, Any]]:
+    """The staff inbox; `moderation=pending` lists what waits for an editor (any status)."""
     if status and status not in STATUSES:
         raise Invalid("Unknown status.", {"status": f"one of: {', '.join(STATUSES)}"})
+    if moderation and moderation not in ("pending", "approved", "rejected"):
+        raise Invalid("Unknown moderation state.",
+                      {"moderation": "one of: pending, approved, rejected"})
     if category and category not in report_categories():
         raise Invalid("Unknown category.", {"category": f"one of: {', '.join(report_categories())}"})
-    statuses = (status,) if status else OPEN
+    statuses = (status,) if status else STATUSES if moderation else OPEN
     items = []
     for r in search(statuses, category=category, include_hidden=True, limit=limit):
+        if moderation and r.moderation != moderation:
+            continue
         items.append({**summary(r), "description": r.description, "hidden": bool(r.hidden),
+                      "moderation": r.moderation,
                       "contact": (_contact(r) or {}).get("kind"),
                       "photos": len(r.photos or []), "source": r.source})
     return items
@@ -638,7 +675,7 @@ def staff_update(report_id: Any, data: Any, staff: str) -> dict[str, Any]:
     report = _load(report_id)
     if not isinstance(data, dict):
         raise Invalid("The body must be a JSON object.", {"body": "must be an object"})
-    known = {"status", "public_note", "duplicate_of", "hidden", "department"}
+    known = {"status", "public_note", "duplicate_of", "hidden", "department", "moderation"}
     if not known & set(data):
         raise Invalid(f"Send at least one of: {', '.join(sorted(known))}.",
                       {"body": "nothing to change"})
@@ -669,8 +706,16 @@ def staff_update(report_id: Any, data: Any, staff: str) -> dict[str, Any]:
                 errors["duplicate_of"] = "no such report"
     elif duplicate_of is not None:
         errors["duplicate_of"] = "only with status duplicate"
+    moderation = data.get("moderation", report.moderation)
+    if "moderation" in data and moderation not in ("approved", "rejected"):
+        errors["moderation"] = "approved or rejected"
     if errors:
         raise Invalid("Some fields are invalid.", errors)
+    moderated = moderation != report.moderation
+    if moderated and report.moderation != "pending":
+        raise Conflict("This report is not waiting for moderation.")
+    if moderated and moderation == "rejected" and "status" not in data:
+        status = "rejected"  # a refused report leaves the open inbox (and is purged in time)
     changed_status = status != report.status
     if changed_status and status not in TRANSITIONS[report.status]:
         raise Conflict(f"A report that is {report.status} cannot become {status}.")
@@ -683,7 +728,11 @@ def staff_update(report_id: Any, data: Any, staff: str) -> dict[str, Any]:
     report.public_note = note
     hidden_changed, dept_changed = hidden != report.hidden, department != report.department
     report.hidden, report.department, report.updated_at = hidden, department, ts
+    report.moderation = moderation
     report.save()
+    if moderated and moderation == "approved" and report.contact_device:
+        DeviceStandingModel(f"standing#{report.contact_device}").update(
+            actions=[DeviceStandingModel.approved.add(1)])
     if changed_status or note_changed:
         _event(report.id, "status", "staff", note or "", status=report.status, staff=staff,
                public=True)
@@ -698,6 +747,8 @@ def staff_update(report_id: Any, data: Any, staff: str) -> dict[str, Any]:
         details["hidden"] = hidden
     if dept_changed:
         details["department"] = department
+    if moderated:
+        details["moderation"] = moderation
     if details:
         audit.record(staff, "report.update", report.id, details)
     if changed_status:
@@ -795,3 +846,131 @@ def follow(report_id: Any, data: Any) -> dict[str, Any]:
             ReportModel.followers.append([str(device_id)]))])
         followers.append(str(device_id))
     return {"id": report.id, "following": True, "followers": len(followers)}
+
+
+# ---- retention --------------------------------------------------------------------------------
+
+def _months_ago(when: datetime, months: int) -> datetime:
+    year, month = divmod(when.year * 12 + (when.month - 1) - months, 12)
+    month += 1
+    day = min(when.day, [31, 29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28,
+                         31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1])
+    return when.replace(year=year, month=month, day=day)
+
+
+def _erase_photos(report: ReportModel) -> None:
+    s3, bucket = get_s3(), photo_bucket()
+    for p in report.photos or []:
+        for key in (p.get("display"), p.get("thumb")):
+            if isinstance(key, str) and key.startswith("photos/"):
+                s3.delete_object(Bucket=bucket, Key=key)
+
+
+def purge_report(report: ReportModel, ts: str) -> None:
+    """Remove a closed report's personal data; keep what statistics need (category, place,
+    status, department, dates, public notes) and the description with contacts masked."""
+    _erase_photos(report)
+    for e in list(ReportEventModel.query(report.id)):
+        if e.kind == "message" and not e.public:
+            e.delete()  # the private thread between the reporter and staff (X-Secret only)
+        elif e.author == "reporter" and e.text:
+            e.update(actions=[ReportEventModel.text.set("")])  # e.g. the reporter's reopen text
+    report.update(actions=[
+        ReportModel.contact_device.remove(), ReportModel.contact_phone.remove(),
+        ReportModel.pending_phone.remove(), ReportModel.media_url.remove(),
+        ReportModel.followers.set([]), ReportModel.photos.set([]),
+        ReportModel.description.set(mask_contacts(report.description)),
+        # nobody holds the reporter's key to this report any more
+        ReportModel.secret_hash.set(_hash(secrets.token_urlsafe(24))),
+        ReportModel.purged_at.set(ts)])
+
+
+def purge_closed_reports(now: datetime | None = None) -> int:
+    """The daily retention job: reports closed more than `report_retention_months` ago (city
+    setting, default 12) lose their personal data. Reads the by-status index (a report is created
+    before it is closed, so created_at bounds the query); returns how many reports were purged."""
+    when = now or _clock_now()
+    months = config.get("report_retention_months")
+    if isinstance(months, bool) or not isinstance(months, int) or months < 1:
+        months = 12
+    cutoff = _months_ago(when, months)
+    # times are stored with the Warsaw offset (+01:00/+02:00), so strings compare within an
+    # hour: the index bound gets a day of slack, the decision parses closed_at
+    bound = iso(cutoff + timedelta(days=1))
+    ts = iso(when)
+    purged: list[str] = []
+    for status in CLOSED:
+        for r in ReportModel.by_status.query(status, range_key_condition=ReportModel.created_at
+                                             <= bound):
+            if r.purged_at or not r.closed_at or parse_iso(r.closed_at) > cutoff:
+                continue
+            purge_report(r, ts)
+            purged.append(r.id)
+    if purged:
+        audit.record("retention", "report.purge", f"{len(purged)} reports",
+                     {"months": months, "before": iso(cutoff), "ids": purged[:200]})
+    log.info("retention purge", extra={"purged": len(purged), "before": iso(cutoff)})
+    return len(purged)
+
+
+# ---- Open311 API keys (stored as sha256 hashes in the settings table) --------------------------
+
+OPEN311_KEY = "open311-key#"
+MAX_OPEN311_KEYS = 50
+
+
+def _key_items() -> list[SettingModel]:
+    return list(SettingModel.scan(SettingModel.key.startswith(OPEN311_KEY)))
+
+
+def create_open311_key(data: Any, staff: str) -> dict[str, Any]:
+    """A new key for an Open311 client: `{id, name, key}`; the key is shown only here."""
+    if not isinstance(data, dict):
+        raise Invalid("The body must be a JSON object.", {"body": "must be an object"})
+    name = plain_text(data.get("name"), "name", 100)
+    if len(_key_items()) >= MAX_OPEN311_KEYS:
+        raise Conflict(f"There are already {MAX_OPEN311_KEYS} keys; delete unused ones first.")
+    key = secrets.token_urlsafe(32)
+    key_id = new_id()
+    entry = {"id": key_id, "name": name, "created_at": now_iso(), "created_by": staff}
+    SettingModel(key=OPEN311_KEY + _hash(key), value=entry).save()
+    audit.record(staff, "open311_key.create", key_id, {"name": name})
+    return {**entry, "key": key}
+
+
+def list_open311_keys() -> list[dict[str, Any]]:
+    items = [dict(i.value) for i in _key_items() if isinstance(i.value, dict)]
+    return sorted(items, key=lambda e: (str(e.get("created_at")), str(e.get("id"))))
+
+
+def delete_open311_key(key_id: Any, staff: str) -> None:
+    for item in _key_items():
+        if isinstance(item.value, dict) and item.value.get("id") == key_id:
+            item.delete()
+            audit.record(staff, "open311_key.delete", str(key_id),
+                         {"name": item.value.get("name")})
+            return
+    raise NotFound("No such key.")
+
+
+def open311_key_valid(key: Any) -> bool:
+    if not isinstance(key, str) or not 10 <= len(key) <= 200:
+        return False
+    try:
+        SettingModel.get(OPEN311_KEY + _hash(key), consistent_read=True)
+    except SettingModel.DoesNotExist:
+        return False
+    return True
+
+
+def token_state(token: Any) -> str | None:
+    """Open311 tokens: "public" for a public request, "pending" while moderation holds it."""
+    try:
+        report = _load(token)
+    except NotFound:
+        return None
+    if _visible(report):
+        return "public"
+    if report.moderation == "pending" and not report.hidden and not is_private(report.category):
+        return "pending"
+    return None

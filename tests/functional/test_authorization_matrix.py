@@ -15,6 +15,7 @@ import pytest
 from tests.conftest import Stack
 
 PUBLIC, SECRET, PUBLIC_OR_SECRET = "public", "secret", "public-or-secret"
+API_KEY = "api-key"  # Open311 submissions: an admin-issued api_key form field, nothing else
 EDITOR, PUBLISHER, ADMIN = "editor", "publisher", "admin"
 RANK = {EDITOR: 1, PUBLISHER: 2, ADMIN: 3}
 
@@ -30,7 +31,7 @@ ACCESS: dict[tuple[str, str], str] = {
     ("/v1/web-push/key", "GET"): PUBLIC,
     ("/v1/reports", "GET"): PUBLIC, ("/v1/reports", "POST"): PUBLIC,
     ("/v1/reports/nearby", "GET"): PUBLIC, ("/v1/reports/{report_id}/follow", "POST"): PUBLIC,
-    ("/open311/v2/{name}", "GET"): PUBLIC, ("/open311/v2/{name}", "POST"): PUBLIC,
+    ("/open311/v2/{name}", "GET"): PUBLIC, ("/open311/v2/{name}", "POST"): API_KEY,
     ("/open311/v2/requests/{name}", "GET"): PUBLIC,
     ("/open311/v2/services/{name}", "GET"): PUBLIC,
     ("/open311/v2/tokens/{name}", "GET"): PUBLIC,
@@ -69,6 +70,8 @@ ACCESS: dict[tuple[str, str], str] = {
     ("/v1/admin/feeds", "GET"): ADMIN, ("/v1/admin/feeds/{feed_id}", "GET"): ADMIN,
     ("/v1/admin/feeds/{feed_id}", "PUT"): ADMIN, ("/v1/admin/feeds/{feed_id}", "DELETE"): ADMIN,
     ("/v1/admin/feeds/{feed_id}/run", "POST"): ADMIN,
+    ("/v1/admin/open311-keys", "GET"): ADMIN, ("/v1/admin/open311-keys", "POST"): ADMIN,
+    ("/v1/admin/open311-keys/{key_id}", "DELETE"): ADMIN,
 }
 
 
@@ -147,6 +150,15 @@ def test_authorization_matrix(stack: Stack, client) -> None:
         other_secret = {"X-Secret": next((res[p][1][1] for p in params if p in res),
                                          "not-a-secret")}
         who = f"{method} {path}"
+        if rule == API_KEY:  # a form without a valid key: refused for everyone, staff included
+            form = {"Content-Type": "application/x-www-form-urlencoded"}
+            body = ("service_code=road_damage&lat=52.875&long=20.61&description=Dziura"
+                    "&api_key=not-a-key-0123456789")
+            got = [client.http.post(path.replace("{name}", "requests.json"), body=body,
+                                    headers={**h, **form}).status_code
+                   for h in ({}, other_secret, *tokens.values())]
+            expect(all(s == 403 for s in got), f"{who}: without a valid api_key got {got}")
+            continue
         anon = _call(client, method, url, {}).status_code
         foreign = _call(client, method, url, other_secret).status_code
         by_role = {role: _call(client, method, url, tokens[role]).status_code for role in RANK}

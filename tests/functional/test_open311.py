@@ -31,10 +31,20 @@ def xml(resp: Any) -> Any:
     return ElementTree.fromstring(resp.body)
 
 
+def issue_key(stack: Stack, client: Any, name: str = "Aplikacja FixMyStreet") -> dict[str, Any]:
+    r = client.http.post("/v1/admin/open311-keys", headers=stack.auth("admin"),
+                         body=json.dumps({"name": name}))
+    assert r.status_code == 201, r.body
+    return dict(json.loads(r.body))
+
+
+KEY: dict[str, str] = {}
+
+
 def pothole(**over: str) -> dict[str, str]:
     fields = {"service_code": "road_damage", "lat": "52.881", "long": "20.62",
               "description": "Wyrwa w asfalcie", "address_string": "ul. Płońska 5",
-              "email": "jan@example.pl", "api_key": "anything"}
+              "email": "jan@example.pl", "api_key": KEY.get("key", "")}
     fields.update(over)
     return fields
 
@@ -76,6 +86,7 @@ def test_services_are_the_report_categories_in_both_formats(client: Any) -> None
 
 def test_a_request_submitted_by_form_is_read_back_in_both_formats(stack: Stack,
                                                                   client: Any) -> None:
+    KEY.update(issue_key(stack, client))
     r = submit(client, pothole(media_url="https://example.org/dziura.jpg"))
     assert r.status_code == 201, r.body
     created = json.loads(r.body)
@@ -103,7 +114,8 @@ def test_a_request_submitted_by_form_is_read_back_in_both_formats(stack: Stack,
     assert xml_created.find("request/service_request_id").text
 
 
-def test_submission_errors_are_the_spec_list_with_http_codes(client: Any) -> None:
+def test_submission_errors_are_the_spec_list_with_http_codes(stack: Stack, client: Any) -> None:
+    KEY.update(issue_key(stack, client))
     cases = [(pothole(service_code=""), 400, "service_code"),
              (pothole(service_code="potholes"), 404, "potholes"),
              (pothole(lat="", long=""), 400, "lat"),
@@ -128,6 +140,7 @@ def test_submission_errors_are_the_spec_list_with_http_codes(client: Any) -> Non
 
 
 def test_request_lists_filter_by_status_code_and_dates(stack: Stack, client: Any) -> None:
+    KEY.update(issue_key(stack, client))
     ids = [json.loads(submit(client, pothole(service_code=code)).body)[0]["service_request_id"]
            for code in ("road_damage", "waste", "road_damage")]
     r = client.http.patch(f"/v1/admin/reports/{ids[0]}", headers=stack.auth("editor"),
@@ -161,3 +174,77 @@ def test_request_lists_filter_by_status_code_and_dates(stack: Stack, client: Any
     assert get(client, f"requests/{ids[2]}.json").status_code == 404
     root = xml(get(client, "requests.xml?status=closed"))
     assert [r.findtext("service_request_id") for r in root.findall("request")] == [ids[0]]
+
+
+def test_submitting_needs_an_admin_issued_key_shown_once_and_stored_hashed(
+        stack: Stack, client: Any) -> None:
+    from chalicelib.models.ops import SettingModel
+
+    KEY.clear()
+    for fields in (pothole(), pothole(api_key="made-up-key-0123456789")):
+        for fmt in ("json", "xml"):
+            r = submit(client, fields, fmt)
+            assert r.status_code == 403, r.body
+            if fmt == "json":
+                err = json.loads(r.body)
+                assert err[0]["code"] == 403 and "api_key" in err[0]["description"]
+            else:
+                assert xml(r).findtext("error/code") == "403"
+    # a staff token is no API key
+    r = client.http.post("/open311/v2/requests.json", body=urlencode(pothole()),
+                         headers={**stack.auth("admin"), **FORM})
+    assert r.status_code == 403
+    assert json.loads(get(client, "requests.json").body) == []  # nothing was stored
+
+    for role in ("editor", "publisher"):
+        r = client.http.post("/v1/admin/open311-keys", headers=stack.auth(role),
+                             body=json.dumps({"name": "x"}))
+        assert r.status_code == 403
+    r = client.http.post("/v1/admin/open311-keys", headers=stack.auth("admin"),
+                         body=json.dumps({"name": ""}))
+    assert r.status_code == 422 and "name" in json.loads(r.body)["error"]["fields"]
+    made = issue_key(stack, client)
+    other = issue_key(stack, client, "Partner B")
+    assert set(made) >= {"id", "key", "name"} and len(made["key"]) >= 40
+    stored = json.dumps([i.attribute_values for i in SettingModel.scan()], default=str)
+    assert made["key"] not in stored and other["key"] not in stored  # only hashes are kept
+    listed = json.loads(client.http.get("/v1/admin/open311-keys",
+                                        headers=stack.auth("admin")).body)["items"]
+    assert [i["name"] for i in listed] == ["Aplikacja FixMyStreet", "Partner B"]
+    assert made["key"] not in json.dumps(listed) and all("key" not in i for i in listed)
+
+    r = submit(client, pothole(api_key=made["key"]))
+    assert r.status_code == 201, r.body
+    rid = json.loads(r.body)[0]["service_request_id"]
+    assert get(client, f"requests/{rid}.json").status_code == 200  # reading stays open
+
+    r = client.http.delete(f"/v1/admin/open311-keys/{made['id']}", headers=stack.auth("admin"))
+    assert r.status_code == 204
+    assert submit(client, pothole(api_key=made["key"])).status_code == 403
+    assert submit(client, pothole(api_key=other["key"])).status_code == 201
+    r = client.http.delete(f"/v1/admin/open311-keys/{made['id']}", headers=stack.auth("admin"))
+    assert r.status_code == 404
+    from tests.functional.test_reports import audit_actions
+    assert ("admin@local.test", "open311_key.create", made["id"]) in audit_actions()
+    assert ("admin@local.test", "open311_key.delete", made["id"]) in audit_actions()
+
+
+def test_held_by_moderation_a_submission_gets_a_token_and_no_public_request(
+        stack: Stack, client: Any) -> None:
+    KEY.update(issue_key(stack, client))
+    r = client.http.put("/v1/admin/settings", headers=stack.auth("admin"),
+                        body=json.dumps({"report_moderation_new_devices": True}))
+    assert r.status_code == 200, r.body
+    r = submit(client, pothole())
+    assert r.status_code == 201, r.body
+    answer = json.loads(r.body)[0]
+    assert "service_request_id" not in answer and answer["token"]
+    token = answer["token"]
+    assert get(client, f"requests/{token}.json").status_code == 404
+    assert json.loads(get(client, "requests.json").body) == []
+    assert json.loads(get(client, f"tokens/{token}.json").body) == [{"token": token}]
+    r = client.http.patch(f"/v1/admin/reports/{token}", headers=stack.auth("editor"),
+                          body=json.dumps({"moderation": "approved"}))
+    assert r.status_code == 200, r.body
+    assert json.loads(get(client, f"tokens/{token}.json").body)[0]["service_request_id"] == token
+    assert get(client, f"requests/{token}.json").status_code == 200

@@ -336,3 +336,82 @@ def test_the_api_does_not_import_pillow() -> None:
                          capture_output=True, text=True, cwd=str(__import__("pathlib").Path(
                              __file__).resolve().parents[2]))
     assert out.returncode == 0, out.stderr
+
+
+def moderation_on(client: Any, stack: Stack, first: int = 1) -> None:
+    r = client.http.put("/v1/admin/settings", headers=stack.auth("admin"), body=json.dumps(
+        {"report_moderation_new_devices": True, "report_moderation_first_reports": first}))
+    assert r.status_code == 200, r.body
+
+
+def test_moderation_holds_first_reports_of_a_new_device_until_an_editor_approves(
+        stack: Stack, client: Any) -> None:
+    plain = create(client)  # the setting is off by default: public at once
+    assert "moderation" not in plain
+    r = client.http.put("/v1/admin/settings", headers=stack.auth("admin"),
+                        body=json.dumps({"report_moderation_first_reports": 0}))
+    assert r.status_code == 422
+    moderation_on(client, stack)
+    dev = device(client, "new-device-token-01")
+    contact = {"device_id": dev["id"], "device_secret": dev["secret"]}
+    held = create(client, contact=contact, lat=52.8812, lon=20.6202)
+    anonymous = create(client, lat=52.8813, lon=20.6203)  # no device: always held
+    assert held["moderation"] == "pending" and anonymous["moderation"] == "pending"
+    bbox = "20.57,52.85,20.67,52.905"
+
+    def public_ids() -> set[str]:
+        items = json.loads(client.http.get(f"/v1/reports?bbox={bbox}").body)["items"]
+        near = json.loads(client.http.get(f"/v1/reports/nearby?lat={CENTRE[0]}&lon={CENTRE[1]}"
+                                          "&category=road_damage").body)["items"]
+        o311 = json.loads(client.http.get("/open311/v2/requests.json").body)
+        assert {i["id"] for i in near} <= {i["id"] for i in items}
+        assert {i["service_request_id"] for i in o311} == {i["id"] for i in items}
+        return {i["id"] for i in items}
+
+    assert public_ids() == {plain["id"]}
+    for made in (held, anonymous):
+        assert client.http.get(f"/v1/reports/{made['id']}").status_code == 404
+        mine = json.loads(client.http.get(f"/v1/reports/{made['id']}",
+                                          headers={"X-Secret": made["secret"]}).body)
+        assert mine["moderation"] == "pending"  # the reporter sees it waits
+    follower = device(client, "follower-token-09")
+    r = post(client, f"/v1/reports/{held['id']}/follow",
+             {"device_id": follower["id"], "device_secret": follower["secret"]})
+    assert r.status_code == 404
+
+    def queue() -> list[str]:
+        r = client.http.get("/v1/admin/reports?moderation=pending", headers=stack.auth("editor"))
+        assert r.status_code == 200, r.body
+        return [i["id"] for i in json.loads(r.body)["items"]]
+
+    assert set(queue()) == {held["id"], anonymous["id"]}
+    r = client.http.get("/v1/admin/reports?moderation=maybe", headers=stack.auth("editor"))
+    assert r.status_code == 422
+    assert patch(client, stack, held["id"], {"moderation": "pending"}).status_code == 422
+    assert patch(client, stack, plain["id"], {"moderation": "approved"}).status_code == 409
+    r = patch(client, stack, held["id"], {"moderation": "approved"})
+    assert r.status_code == 200 and json.loads(r.body)["moderation"] == "approved"
+    r = patch(client, stack, anonymous["id"], {"moderation": "rejected"})
+    assert r.status_code == 200 and json.loads(r.body)["status"] == "rejected"
+    assert queue() == []
+    assert public_ids() == {plain["id"], held["id"]}
+    assert client.http.get(f"/v1/reports/{anonymous['id']}").status_code == 404
+    actions = audit_actions()
+    assert ("editor@local.test", "report.update", held["id"]) in actions
+
+    # the device's first report was approved: its next one is public at once
+    trusted = create(client, contact=contact)
+    assert "moderation" not in trusted
+    assert client.http.get(f"/v1/reports/{trusted['id']}").status_code == 200
+
+
+def test_moderation_can_hold_more_than_the_first_report(stack: Stack, client: Any) -> None:
+    moderation_on(client, stack, first=2)
+    dev = device(client, "new-device-token-02")
+    contact = {"device_id": dev["id"], "device_secret": dev["secret"]}
+    first = create(client, contact=contact)
+    assert patch(client, stack, first["id"], {"moderation": "approved"}).status_code == 200
+    second = create(client, contact=contact)
+    assert second["moderation"] == "pending"
+    assert patch(client, stack, second["id"], {"moderation": "approved"}).status_code == 200
+    assert "moderation" not in create(client, contact=contact)
