@@ -1,7 +1,7 @@
 """`make bench`: the budgets of DESIGN.md, measured in one run and printed as ratios.
 
     python -m bench            everything
-    python -m bench import     one part: import | request | fanout | feeds | package | load
+    python -m bench import     one part: import | request | fanout | feeds | package | memory | load
 """
 from __future__ import annotations
 
@@ -186,6 +186,12 @@ def bench_package() -> None:
                f"{unzipped / 2**20:.1f} MB unzipped (Lambda allows 250 MB)", unzipped < 250 * 2**20)
 
 
+def bench_memory() -> None:
+    from bench.memory import run as memory_run
+
+    memory_run(report)
+
+
 def bench_load() -> None:
     from bench.load import run as load_run
 
@@ -193,7 +199,7 @@ def bench_load() -> None:
 
 
 PARTS = {"import": bench_import, "request": bench_request, "fanout": bench_fanout,
-         "feeds": bench_feeds, "package": bench_package, "load": bench_load}
+         "feeds": bench_feeds, "package": bench_package, "memory": bench_memory, "load": bench_load}
 
 
 def main(argv: list[str]) -> int:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUESTS = int(os.environ.get("BENCH_LOAD_REQUESTS", "1500"))
@@ -51,7 +52,7 @@ def run(report: Callable[[str, str, bool | None], None]) -> None:
                                cwd=ROOT, env={**os.environ, "LOCAL_STATE_FILE": state},
                                capture_output=True, text=True, check=True).stdout.strip()
         auth = {"Authorization": f"Bearer {token}"}
-        body = {"category": "emergency", "severity": "extreme", "districts": [],
+        body: dict[str, Any] = {"category": "emergency", "severity": "extreme", "districts": [],
                 "title": {"pl": "Skażenie wody - nie pić wody z kranu"},
                 "body": {"pl": "Woda w całym mieście nie nadaje się do picia."},
                 "expires_at": "2099-01-01T00:00:00+01:00"}
