@@ -2,7 +2,8 @@
 
 moto records topic publishes but drops deliveries to `sms` and `application` subscriptions, so
 the outbox multiplies every topic publish by every sms/application subscription whose filter
-policy matches (moto's own FilterPolicyMatcher), and adds direct SMS publishes. Web pushes are
+policy matches (moto's own FilterPolicyMatcher), and adds direct SMS publishes and direct
+publishes to platform endpoints (channel "push"). Web pushes are
 sent by our own worker, which records each one (DEV_OUTBOX=1) in the webpush table under
 pk "outbox"; they are read from there.
 """
@@ -75,6 +76,15 @@ def deliveries(backend: Any) -> list[dict[str, Any]]:
     for message_id, (phone, text) in list(backend.sms_messages.items()):
         out.append({"channel": "sms", "to": phone, "text": text, "at": _at(message_id),
                     "topic": None, "message_id": message_id, "attributes": {}})
+    for arn, ep in list(endpoints.items()):
+        # direct publishes to one platform endpoint (TargetArn=...), e.g. staff test pushes;
+        # moto keeps them on the endpoint (topic deliveries to endpoints are not recorded there)
+        platform = str(getattr(getattr(ep, "application", None), "platform", "GCM"))
+        key = "APNS" if platform.startswith("APNS") else "GCM"
+        for message_id, message in list(getattr(ep, "messages", {}).items()):
+            out.append({"channel": "push", "to": arn, "text": _pick(message, key),
+                        "at": _at(message_id), "topic": None, "message_id": message_id,
+                        "attributes": {}})
     out.extend(web_pushes())
     out.sort(key=lambda d: d["at"])
     return out

@@ -105,6 +105,8 @@ _SCHEMAS.update({
         "quiet_hours": {"type": "object"}, "consent_version": {"type": "string"},
         "allowed_countries": {"type": "array", "items": {"type": "string"}},
         "staff_test_phones": {"type": "array", "items": {"type": "string"}},
+        "staff_test_devices": {"type": "array", "items": {"type": "string"},
+                               "description": "ids of registered devices (POST /v1/devices)"},
         "welcome_sms": {"type": "string"}}, "additionalProperties": False},
 })
 

@@ -679,24 +679,52 @@ def preview(data: Any) -> dict[str, Any]:
     }
 
 
-def send_test(alert_id: str, actor: str, send_sms: Any) -> dict[str, Any]:
-    """Send the alert only to the staff's own phones, marked TEST; residents get nothing."""
+def send_test(alert_id: str, actor: str, send_sms: Any,
+              send_push: Any = None) -> dict[str, Any]:
+    """Send the alert only to the staff's own phones and devices, marked TEST; residents get
+    nothing. Devices get the push bodies (GCM, APNS) published to their platform endpoint."""
     from types import SimpleNamespace
 
-    from .fanout import sms_text
+    from botocore.exceptions import ClientError
+
+    from . import subscriptions
+    from .fanout import build_message, sms_text
 
     a = get_model(alert_id)
     phones = [p for p in (config.get("staff_test_phones") or []) if isinstance(p, str)]
-    if not phones:
-        raise Conflict("No staff test phones are set; add them in the settings "
-                       "(staff_test_phones).")
+    device_ids = [d for d in (config.get("staff_test_devices") or []) if isinstance(d, str)]
+    if not phones and not device_ids:
+        raise Conflict("No staff test phones or devices are set; add them in the settings "
+                       "(staff_test_phones, staff_test_devices).")
     full = to_dict(a)
     view = SimpleNamespace(**{**full, "cap_status": "test", "msg_type": "alert"})
     text = sms_text(view, "pl")
     for phone in phones:
         send_sms(phone, text)
-    audit.record(actor, "alert.test_send", a.id, {"phones": len(phones)})
-    return {"sent_to": len(phones), "text": text}
+    push = send_push or push_direct
+    devices, not_reached = 0, []
+    for device_id, record in subscriptions.device_endpoints(device_ids).items():
+        if record is None:  # deleted since it was named in the settings
+            not_reached.append({"device": device_id, "why": "no longer registered"})
+            continue
+        lang = record.lang if (view.title or {}).get(record.lang) else "pl"
+        try:
+            push(record.address, build_message(view, lang))
+            devices += 1
+        except ClientError as exc:  # e.g. EndpointDisabled: the app was removed from the phone
+            not_reached.append({"device": device_id,
+                                "why": str(exc.response.get("Error", {}).get("Code", "refused"))})
+    audit.record(actor, "alert.test_send", a.id, {"phones": len(phones), "devices": devices})
+    return {"sent_to": len(phones) + devices, "phones": len(phones), "devices": devices,
+            "not_reached": not_reached, "text": text}
+
+
+def push_direct(endpoint_arn: str, message: str) -> None:
+    """One push to one platform endpoint (staff test sends), outside the topics."""
+    from ..aws import get_sns_publisher
+
+    get_sns_publisher().publish(TargetArn=endpoint_arn, Message=message,
+                                MessageStructure="json")
 
 
 # ---- CAP 1.2 and the Atom index ---------------------------------------------------------------
