@@ -158,7 +158,7 @@ def test_expired_session_asks_to_sign_in_and_keeps_the_draft(live_stack: LiveSta
 
 def test_resident_and_feed_text_is_rendered_as_text(live_stack: LiveStack, new_page: Any) -> None:
     auth = _api(live_stack, "admin")
-    body = {"category": "other", "severity": "minor", "districts": [],
+    body: dict[str, Any] = {"category": "other", "severity": "minor", "districts": [],
             "title": {"pl": f"Tytuł {XSS}"}, "body": {"pl": f"Treść {XSS}"},
             "expires_at": (datetime.now(UTC) + timedelta(hours=3)).isoformat()}
     r = requests.post(f"{live_stack.api}/v1/admin/alerts", json=body, headers=auth, timeout=10)

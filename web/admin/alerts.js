@@ -332,6 +332,11 @@ export async function renderCompose(main, id) {
       Object.assign(d, fromAlert(saved), { dirty: false });
       saveLocal(d);
       showErrors({});
+      // A new alert now has an id: the address and the heading say so (a reload keeps it).
+      if (window.location.hash !== `#/alert/${encodeURIComponent(d.id)}`) {
+        window.history.replaceState(null, '', `#/alert/${encodeURIComponent(d.id)}`);
+      }
+      heading.textContent = t('compose.editTitle', { status: t(`status.${d.status}`) });
       return saved;
     } catch (err) {
       const unknown = showErrors(err.fields);
@@ -390,25 +395,29 @@ export async function renderCompose(main, id) {
       window.location.hash = `#/alerts/${listOf(result.status)}`;
     } catch (err) {
       const unknown = showErrors(err.fields);
-      formStatus.textContent = [errorText(err), ...unknown].join(' ');
+      const text = (kind === 'approve' || kind === 'publish') && [403, 409].includes(err.status)
+        && d.status === 'pending_approval' ? t('compose.waitsForSecond') : errorText(err);
+      formStatus.textContent = [text, ...unknown].join(' ');
     }
   }
 
   const btn = (text, onclick, cls = 'secondary', name = '') =>
     h(`button.${cls}`, { type: 'button', text, onclick, dataset: { action: name } });
   const st = d.status;
+  // The author of an alert waiting for approval cannot approve it (the API answers 403/409):
+  // say so instead of offering buttons that can only fail.
+  const ownPending = st === 'pending_approval' && state.me && d.created_by === state.me.email;
+  if (ownPending) {
+    actions.append(h('p.notice', { id: 'approval-note', text: t('compose.waitsForSecond') }));
+  }
   if (['new', 'draft', 'pending_approval'].includes(st)) {
     actions.append(btn(t('compose.save'), async () => {
-      if (await save()) {
-        toast(t('compose.saved'));
-        if (window.location.hash !== `#/alert/${d.id}`) {
-          window.history.replaceState(null, '', `#/alert/${encodeURIComponent(d.id)}`);
-        }
-        heading.textContent = t('compose.editTitle', { status: t(`status.${d.status}`) });
-      }
+      if (await save()) toast(t('compose.saved'));
     }, 'secondary', 'save'));
-    if (can('publisher')) actions.append(btn(t('compose.publish'), () => act('publish'), 'primary', 'publish'));
-    if (st === 'pending_approval' && can('publisher')) {
+    if (can('publisher') && !ownPending) {
+      actions.append(btn(t('compose.publish'), () => act('publish'), 'primary', 'publish'));
+    }
+    if (st === 'pending_approval' && can('publisher') && !ownPending) {
       actions.append(btn(t('compose.approve'), () => act('approve'), 'primary', 'approve'));
     }
   }
@@ -559,6 +568,7 @@ function setupMap(box, d, info, clearBtn, editable, onChange) {
     drawn.addLayer(L.circle([d.area.center[1], d.area.center[0]], { radius: d.area.radius_m }));
   }
   if (!editable || !L.Control.Draw) return;
+  localizeDraw(L);
   map.addControl(new L.Control.Draw({
     draw: { polygon: { allowIntersection: false, showArea: false }, circle: true, polyline: false,
       rectangle: false, marker: false, circlemarker: false },
@@ -592,3 +602,28 @@ function setupMap(box, d, info, clearBtn, editable, onChange) {
 }
 
 function round(x) { return Math.round(x * 1e6) / 1e6; }
+
+/** Leaflet.draw's toolbar and hints in Polish (its own texts are English only). */
+function localizeDraw(L) {
+  if (getLang() !== 'pl' || !L.drawLocal) return;
+  const d = L.drawLocal.draw;
+  const e = L.drawLocal.edit;
+  Object.assign(d.toolbar.actions, { title: 'Przerwij rysowanie', text: 'Przerwij' });
+  Object.assign(d.toolbar.finish, { title: 'Zakończ rysowanie', text: 'Zakończ' });
+  Object.assign(d.toolbar.undo, { title: 'Usuń ostatni punkt', text: 'Usuń ostatni punkt' });
+  Object.assign(d.toolbar.buttons, { polygon: 'Narysuj wielokąt', circle: 'Narysuj okrąg' });
+  d.handlers.circle.tooltip.start = 'Kliknij i przeciągnij, aby narysować okrąg.';
+  d.handlers.circle.radius = 'Promień';
+  Object.assign(d.handlers.polygon.tooltip, { start: 'Kliknij, aby zacząć rysować obszar.',
+    cont: 'Kliknij, aby dodać kolejny punkt.', end: 'Kliknij pierwszy punkt, aby zamknąć obszar.' });
+  d.handlers.polyline.error = '<strong>Błąd:</strong> krawędzie nie mogą się przecinać!';
+  d.handlers.simpleshape.tooltip.end = 'Puść przycisk, aby zakończyć.';
+  Object.assign(e.toolbar.actions.save, { title: 'Zapisz zmiany', text: 'Zapisz' });
+  Object.assign(e.toolbar.actions.cancel, { title: 'Anuluj zmiany', text: 'Anuluj' });
+  Object.assign(e.toolbar.actions.clearAll, { title: 'Usuń wszystko', text: 'Usuń wszystko' });
+  Object.assign(e.toolbar.buttons, { edit: 'Zmień obszar', editDisabled: 'Brak obszaru do zmiany',
+    remove: 'Usuń obszar', removeDisabled: 'Brak obszaru do usunięcia' });
+  e.handlers.edit.tooltip.text = 'Przeciągnij punkty, aby zmienić obszar.';
+  e.handlers.edit.tooltip.subtext = 'Anuluj, aby cofnąć zmiany.';
+  e.handlers.remove.tooltip.text = 'Kliknij obszar, aby go usunąć.';
+}

@@ -222,6 +222,9 @@ function logout() {
 function showLogin() {
   const main = clear(document.getElementById('main'));
   main.append(loginForm({ email: getEmail(), headingId: 'login-title', onDone: () => boot() }));
+  // The form was built detached, where focus() does nothing: put the cursor in it now.
+  const first = main.querySelector(getEmail() ? 'input[name="password"]' : 'input');
+  if (first) first.focus();
 }
 
 async function loadReference() {

@@ -14,21 +14,32 @@ function countTable(id, caption, rows) {
       h('td.num', { text: String(n) })))));
 }
 
-export async function renderSubscribers(main) {
-  main.append(h('h1', { text: t('subs.title') }), h('p', { text: t('subs.noNumbers') }));
-  const counts = await api('GET', '/v1/admin/subscribers/counts');
+function countsView(counts) {
   const entries = (o) => Object.entries(o || {}).sort((a, b) => b[1] - a[1]);
-  main.append(h('p', { id: 'subs-total', text: t('subs.total', { n: counts.total ?? 0 }) }),
+  return h('div', { id: 'subs-counts' },
+    h('p', { id: 'subs-total', text: t('subs.total', { n: counts.total ?? 0 }) }),
     h('div.tables', {},
       countTable('by-channel', t('subs.byChannel'), entries(counts.by_channel).map(([k, n]) => [t(`channel.${k}`), n])),
       countTable('by-category', t('subs.byCategory'), entries(counts.by_category).map(([k, n]) => [nameOf(state.categories, k), n])),
       countTable('by-district', t('subs.byDistrict'), entries(counts.by_district).map(([k, n]) =>
         [k === 'all' ? t('alerts.wholeCity') : districtName(k), n])),
       countTable('by-lang', t('subs.byLang'), entries(counts.by_lang).map(([k, n]) => [t(`lang.${k}`), n]))));
-  if (can('admin')) main.append(importForm());
 }
 
-function importForm() {
+export async function renderSubscribers(main) {
+  main.append(h('h1', { text: t('subs.title') }), h('p', { text: t('subs.noNumbers') }));
+  let view = countsView(await api('GET', '/v1/admin/subscribers/counts'));
+  main.append(view);
+  // After a real import the counts on the page follow.
+  const refresh = async () => {
+    const fresh = countsView(await api('GET', '/v1/admin/subscribers/counts'));
+    view.replaceWith(fresh);
+    view = fresh;
+  };
+  if (can('admin')) main.append(importForm(refresh));
+}
+
+function importForm(onImported) {
   const file = h('input', { type: 'file', name: 'csv', accept: '.csv,text/csv' });
   const dry = h('input', { type: 'checkbox', name: 'dry-run', id: 'dry-run', checked: true });
   const ff = field(t('subs.file'), file, t('subs.fileHelp'));
@@ -53,6 +64,7 @@ function importForm() {
       const rep = await api('POST', `/v1/admin/subscribers/import?dry_run=${dry.checked ? 1 : 0}`,
         { csv: text, dry_run: dry.checked });
       clear(out).append(importReport(rep, dry.checked));
+      if (!dry.checked) await onImported().catch(() => {});
     } catch (err) {
       clear(out).append(h('p.form-error', { role: 'alert', text: errorText(err) }),
         h('ul', {}, Object.entries(err.fields || {}).map(([k, v]) => h('li', { text: `${k}: ${v}` }))));
@@ -64,10 +76,13 @@ function importForm() {
 function importReport(rep, dry) {
   const skip = new Set(['lines', 'errors', 'skipped_lines', 'report', 'items', 'dry_run']);
   const lines = rep.lines || rep.errors || rep.skipped_lines || rep.report || rep.items || [];
+  const label = (k) => { const key = `subs.key.${k}`; const s = t(key); return s === key ? k : s; };
+  const value = (v) => (typeof v === 'boolean' ? t(v ? 'yes' : 'no') : String(v));
   return h('div', {},
     h('h3', { text: dry ? t('subs.dryReport') : t('subs.report') }),
-    h('dl.facts', {}, Object.entries(rep).filter(([k, v]) => !skip.has(k) && typeof v !== 'object')
-      .map(([k, v]) => [h('dt', { text: k }), h('dd', { text: String(v) })])),
+    h('dl.facts', {}, Object.entries(rep).filter(([k, v]) => !skip.has(k) && v !== null && typeof v !== 'object')
+      .map(([k, v]) => [h('dt', { text: label(k) }), h('dd', { dataset: { key: k }, text: value(v) })])),
+    Array.isArray(lines) && lines.length ? h('h4', { text: t('subs.skippedLines') }) : null,
     Array.isArray(lines) && lines.length ? h('ol', {}, lines.map((l) => h('li', {
       text: typeof l === 'string' ? l : [l.line ?? l.row, l.phone_masked ?? l.phone, l.reason ?? l.error ?? l.message]
         .filter((x) => x !== undefined && x !== null).join(' · ') }))) : null);
@@ -75,8 +90,21 @@ function importReport(rep, dry) {
 
 // ---- feeds --------------------------------------------------------------------------------------
 
-export async function renderFeeds(main) {
+function runSummary(res) {
+  const counts = ['items', 'created', 'updated', 'cancelled', 'unchanged', 'skipped']
+    .filter((k) => res[k] !== undefined).map((k) => `${t(`feeds.sum.${k}`)}: ${res[k]}`).join(', ');
+  const errors = Array.isArray(res.errors) ? res.errors : [];
+  return h('section', { id: 'feed-run', 'aria-labelledby': 'feed-run-title', class: res.ok === false ? 'notice' : '' },
+    h('h2', { id: 'feed-run-title', text: t('feeds.runTitle', { id: res.feed || '' }) }),
+    h('p', { text: `${res.ok === false ? t('feeds.runFailed') : t('feeds.runOk')} · ${showTime(res.at, getLang())}` }),
+    h('p', { text: counts }),
+    errors.length ? [h('p', { text: `${t('feeds.sum.errors')}:` }),
+      h('ul', {}, errors.map((e) => h('li', { text: e })))] : null);
+}
+
+export async function renderFeeds(main, lastRun = null) {
   main.append(h('h1', { text: t('feeds.title') }));
+  if (lastRun) main.append(runSummary(lastRun));
   const data = await api('GET', '/v1/admin/feeds');
   const items = data.items || [];
   const editor = h('div', { id: 'feed-editor' });
@@ -96,19 +124,15 @@ export async function renderFeeds(main) {
           onclick: async () => {
             try {
               const res = await api('POST', `/v1/admin/feeds/${encodeURIComponent(f.id)}/run`, {});
-              toast(t('feeds.ran', { result: summarize(res) }));
+              toast(t('feeds.ran', { result: res.ok === false ? t('feeds.runFailed') : t('feeds.runOk') }),
+                res.ok === false ? 'error' : 'ok');
               clear(main);
-              await renderFeeds(main);
+              await renderFeeds(main, res);
             } catch (err) { toast(errorText(err), 'error'); }
           } })))))),
   h('button.secondary', { type: 'button', text: t('feeds.new'),
     onclick: () => clear(editor).append(feedForm({ enabled: true, auto_publish: false, districts: [] }, main)) }),
   editor);
-}
-
-function summarize(res) {
-  if (!res || typeof res !== 'object') return '';
-  return Object.entries(res).filter(([, v]) => typeof v !== 'object').map(([k, v]) => `${k}: ${v}`).join(', ');
 }
 
 function feedForm(f, main) {
@@ -177,7 +201,8 @@ export async function renderStaff(main) {
       const group = select(GROUPS.map((g) => [g, t(`role.${g}`)]), s.group || (s.groups || [])[0],
         { 'aria-label': t('staff.groupOf', { email: s.email }) });
       const patch = async (body, key) => {
-        const ok = await confirmStep({ title: t(`staff.${key}`), lines: [s.email], confirm: t(`staff.${key}`),
+        const lines = body.group ? [s.email, `${t('staff.group')}: ${t(`role.${body.group}`)}`] : [s.email];
+        const ok = await confirmStep({ title: t(`staff.${key}`), lines, confirm: t(`staff.${key}`),
           cancel: t('confirm.no'), danger: key === 'disable' });
         if (!ok) return;
         try {
@@ -187,15 +212,19 @@ export async function renderStaff(main) {
           await renderStaff(main);
         } catch (err) { toast(errorText(err), 'error'); }
       };
-      return h('tr', {}, h('th', { scope: 'row', text: s.email }), h('td', {}, group),
-        h('td', { text: s.enabled === false ? t('staff.disabled') : t(`staff.status.${s.status}`) }),
+      const named = (key) => t('staff.rowAction', { action: t(`staff.${key}`), email: s.email });
+      const status = s.status ? t(`staff.status.${s.status}`) : t('staff.active');
+      return h('tr', { dataset: { email: s.email } }, h('th', { scope: 'row', text: s.email }), h('td', {}, group),
+        h('td', { text: s.enabled === false ? t('staff.disabled') : (status.startsWith('staff.') ? s.status : status) }),
         h('td', { text: s.mfa ? t('yes') : t('no') }),
         h('td', {},
-          h('button.secondary', { type: 'button', text: t('staff.changeGroup'),
+          h('button.secondary', { type: 'button', text: t('staff.changeGroup'), 'aria-label': named('changeGroup'),
             onclick: () => patch({ group: group.value }, 'changeGroup') }), ' ',
           s.enabled === false
-            ? h('button.secondary', { type: 'button', text: t('staff.enable'), onclick: () => patch({ enabled: true }, 'enable') })
-            : h('button.danger', { type: 'button', text: t('staff.disable'), onclick: () => patch({ enabled: false }, 'disable') })));
+            ? h('button.secondary', { type: 'button', text: t('staff.enable'), 'aria-label': named('enable'),
+              onclick: () => patch({ enabled: true }, 'enable') })
+            : h('button.danger', { type: 'button', text: t('staff.disable'), 'aria-label': named('disable'),
+              onclick: () => patch({ enabled: false }, 'disable') })));
     }))));
   const email = h('input', { type: 'email', name: 'invite-email', required: true });
   const group = select(GROUPS.map((g) => [g, t(`role.${g}`)]), 'editor', { name: 'invite-group' });
