@@ -5,9 +5,12 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from chalicelib.formats.sms import analyze, is_gsm7, transliterate
 from infra import costs
@@ -106,3 +109,83 @@ def test_check_mode_fails_on_a_stale_document(tmp_path: Path,
     assert costs.main([]) == 0  # what `make costs` runs
     assert costs.main(["--check"]) == 0
     assert stale.read_text() == costs.render()
+
+
+# ---- docs/privacy.md and docs/operations.md cite the code: they fail here when it changes ------
+
+DOCS = costs.ROOT / "docs"
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """infra/template.yaml with its short-form intrinsics (!Sub, !GetAtt …) read as plain values."""
+
+
+_CfnLoader.add_multi_constructor("!", lambda loader, suffix, node: (
+    loader.construct_scalar(node) if isinstance(node, yaml.ScalarNode)
+    else loader.construct_sequence(node) if isinstance(node, yaml.SequenceNode)
+    else loader.construct_mapping(node)))
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    return yaml.load(costs.TEMPLATE.read_text(), Loader=_CfnLoader)  # noqa: S506
+
+
+def _defined(name: str) -> bool:
+    pattern = re.compile(rf"^\s*def {re.escape(name)}\(", re.M)
+    return any(pattern.search(f.read_text()) for folder in ("chalicelib", "infra")
+               for f in (costs.ROOT / folder).rglob("*.py"))
+
+
+def test_privacy_doc_names_functions_and_files_that_exist() -> None:
+    text = (DOCS / "privacy.md").read_text()
+    functions = set(re.findall(r"`(?:[\w.]+\.)?(\w+)\(\)`", text))
+    assert {"remove_sms", "purge_closed_reports", "hit", "request_code"} <= functions
+    assert [f for f in sorted(functions) if not _defined(f)] == []
+    paths = set(re.findall(r"`((?:chalicelib|infra|web)/[\w/.-]+\.(?:py|yaml|js|html))`", text))
+    assert paths and [p for p in sorted(paths) if not (costs.ROOT / p).exists()] == []
+
+
+def test_privacy_doc_periods_are_the_code_s(template: dict[str, Any]) -> None:
+    from chalicelib.services import config, subscriptions, webpush
+    from infra import package
+
+    text = (DOCS / "privacy.md").read_text()
+    res = template["Resources"]
+    rules = {r["Id"]: r["ExpirationInDays"] for r in
+             res["PhotoBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]}
+    dlq_days = {r["Properties"]["MessageRetentionPeriod"] // 86400 for r in res.values()
+                if r["Type"] == "AWS::SQS::Queue" and "RedrivePolicy" not in r["Properties"]}
+    assert (subscriptions.CODE_TTL_S, subscriptions.LOCK_S * 2) == (600, 7200)
+    assert "valid **10 minutes**" in text and "**2 hours** after it was sent" in text
+    assert webpush.CLAIM_TTL_S == 7 * 86400 and "| **7 days** |" in text
+    assert (rules["drop-unprocessed-uploads"], rules["drop-report-photos-after-retention"]) == (
+        2, 400)
+    assert "`drop-unprocessed-uploads` (2 days)" in text
+    assert "`drop-report-photos-after-retention` (400 days)" in text
+    assert package.PARAMETERS["LogRetentionDays"]["Default"] == 90 and "**90 days**" in text
+    assert config.DEFAULTS["report_retention_months"] == 12 and "default 12" in text
+    assert dlq_days == {14} and "**14 days** in a dead-letter queue" in text
+    # the tables the doc says expire by TTL are exactly those with a TTL; the audit log has none
+    with_ttl = {k for k, r in res.items() if "TimeToLiveSpecification" in r.get("Properties", {})}
+    assert with_ttl == {"CodesTable", "CountersTable", "WebpushTable"}
+    assert all(f"`{t}`" in text for t in with_ttl)
+    assert "Audit log: kept forever" in text
+
+
+def test_operations_doc_names_every_function_and_dead_letter_queue(
+        template: dict[str, Any]) -> None:
+    from infra import package, policies
+
+    text = (DOCS / "operations.md").read_text()
+    dlqs = sorted(r["Properties"]["QueueName"].replace("${Prefix}", "informator")
+                  for r in template["Resources"].values()
+                  if r["Type"] == "AWS::SQS::Queue" and "RedrivePolicy" not in r["Properties"])
+    assert len(dlqs) == 3
+    assert [q for q in dlqs if f"| `{q}` |" not in text] == []
+    assert [f for f in policies.POLICIES
+            if f"`informator-{package.function_name(f)}`" not in text] == []
+    assert "aws sqs start-message-move-task --source-arn" in text
+    assert "python -m infra.deploy_steps" in text and "--spend-limit <SmsMonthlySpendLimit>" in text
+    assert "restore-table-to-point-in-time" in text and "[docs/costs.md](costs.md)" in text
+    assert "| item | arithmetic |" not in text  # the cost table lives in docs/costs.md only
