@@ -335,6 +335,52 @@ def test_report_a_problem_with_a_photo(live_stack: LiveStack, site: dict[str, An
     assert_clean(rec, site)
 
 
+def test_report_with_a_phone_confirmed_by_code_then_reopened_after_resolution(
+        live_stack: LiveStack, site: dict[str, Any], new_page: Callable[..., RecordedPage]) -> None:
+    phone = f"+4850{uuid.uuid4().int % 10**7:07d}"
+    rec = new_page(csp=site["csp"])
+    page = rec.page
+    page.goto(f"{live_stack.web}/report.html")
+    page.locator("#r-category option").nth(1).wait_for(state="attached")
+    page.select_option("#r-category", index=1)
+    page.fill("#r-lat", "52.8809")
+    page.fill("#r-lon", "20.6188")
+    page.fill("#r-description", "Nie świeci latarnia <b>przy</b> szkole.")
+    page.fill("#r-phone", "12")  # a wrong number: the API's message next to the field
+    page.click("#r-submit")
+    page.locator("#err-r-phone").filter(has_text=re.compile(r"\S")).wait_for()
+    assert page.get_attribute("#r-phone", "aria-invalid") == "true"
+    sent_before = len(live_stack.outbox())
+    page.fill("#r-phone", phone[3:])
+    page.click("#r-submit")
+    page.wait_for_url(re.compile(r"/report-view\.html\?id=[^#]+#secret=.+"))
+    report_id = re.search(r"id=([^#&]+)", page.url).group(1)  # type: ignore[union-attr]
+    page.locator("#rv-confirm-section").wait_for(state="visible")
+    assert "<b>" in page.locator("#rv-facts").inner_text()  # text stays text
+    assert f"*{phone[-2:]}" in page.locator("#rv-code-hint").inner_text()  # masked
+    assert axe_violations(page) == []
+    page.fill("#rv-code", code_for(live_stack, phone, sent_before))
+    page.click("#rv-confirm-submit")
+    page.locator("#rv-confirm-section").wait_for(state="hidden")
+    assert "potwierdzony" in page.locator("#rv-status").inner_text()
+
+    editor = {"Authorization": f"Bearer {live_stack.token('editor')}"}
+    r = requests.patch(f"{live_stack.api}/v1/admin/reports/{report_id}", headers=editor,
+                       json={"status": "resolved", "public_note": "Wymieniono żarówkę."}, timeout=10)
+    assert r.status_code == 200, r.text
+    assert wait_for(lambda: [d for d in live_stack.outbox()
+                             if d["to"] == phone and "Wymieniono" in d["text"]])
+    page.reload()
+    page.locator("#rv-reopen-section").wait_for(state="visible")
+    assert axe_violations(page) == []
+    page.fill("#rv-reopen-text", "Latarnia znowu nie świeci.")
+    page.click("#rv-reopen-submit")
+    page.locator("#rv-reopen-section").wait_for(state="hidden")
+    assert "Nowe" in page.locator("#rv-facts").inner_text()
+    page.locator("#rv-thread li", has_text="Latarnia znowu nie świeci.").wait_for()
+    assert_clean(rec, site)
+
+
 # ---- quality bars on every page ---------------------------------------------------------------
 
 def test_every_page_passes_axe_fits_360_px_and_stays_within_the_weight_budget(

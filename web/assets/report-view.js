@@ -1,4 +1,6 @@
-// A report's own page for its reporter: status, photos, the thread with the city, a reply box.
+// A report's own page for its reporter: status, photos, the thread with the city, a reply box,
+// the SMS code that confirms a phone number for replies, and "reopen" for a report resolved in
+// the last 14 days (the API says when: can_reopen).
 // The secret comes in the URL fragment (never sent to the site's server) and goes to the API
 // in the X-Secret header only.
 (function () {
@@ -11,6 +13,10 @@
   var photoList = document.getElementById('rv-photos');
   var thread = document.getElementById('rv-thread');
   var reply = document.getElementById('rv-reply');
+  var confirmSection = document.getElementById('rv-confirm-section');
+  var confirmForm = document.getElementById('rv-confirm');
+  var reopenSection = document.getElementById('rv-reopen-section');
+  var reopenForm = document.getElementById('rv-reopen');
   var cats = {};
 
   document.getElementById('rv-link').value = location.href;
@@ -38,6 +44,7 @@
     fact(t('rv.category'), cats[r.category] ? Inf.nameOf(cats[r.category]) : str(r.category_name || r.category));
     fact(t('rv.created'), Inf.fmtDate(r.created_at));
     fact(t('rv.description'), str(r.description));
+    if (r.moderation === 'pending') fact(t('rv.visibility'), t('rv.moderation'));
     if (r.public_note) fact(t('rv.note'), str(r.public_note));
     var photos = (r.photos || []).filter(function (p) { return safeUrl(photoUrl(p)); });
     if (!photos.length) photoList.appendChild(el('li', { text: t('rv.no_photos') }));
@@ -58,7 +65,44 @@
         el('span', { text: str(m.text || m.body || m.message) })));
     });
     reply.hidden = !secret;
+    var contact = r.contact || null;
+    var waiting = !!(secret && contact && contact.kind === 'phone' && contact.confirmed === false);
+    confirmSection.hidden = !waiting;
+    if (waiting) document.getElementById('rv-code-hint').textContent = t('rv.code_hint', { phone: str(contact.phone) });
+    reopenSection.hidden = !(secret && r.can_reopen === true);
   }
+
+  // POST an action with the reporter's key; errors next to the field, the answer re-rendered.
+  function act(form, path, body, statusId, done) {
+    var st = document.getElementById(statusId);
+    var button = form.querySelector('button[type=submit]');
+    button.disabled = true;
+    Inf.api('/v1/reports/' + encodeURIComponent(id) + path, { method: 'POST', headers: headers(), body: body })
+      .then(function (r) {
+        button.disabled = false;
+        if (!r.ok) {
+          Inf.setStatus(st, Inf.problem(r), 'err');
+          if (r.status === 422 && r.data && r.data.error) Inf.showFieldErrors(form, r.data.error.fields || {});
+          return;
+        }
+        Inf.clearFieldErrors(form);
+        load().then(function () { Inf.setStatus(status, t(done), 'ok'); });
+      }, function () { button.disabled = false; Inf.setStatus(st, t('err.network'), 'err'); });
+  }
+
+  confirmForm.addEventListener('submit', function (e) {
+    e.preventDefault();
+    var code = document.getElementById('rv-code').value.replace(/\s+/g, '');
+    Inf.clearFieldErrors(confirmForm);
+    if (!/^\d{6}$/.test(code)) { Inf.showFieldErrors(confirmForm, { code: t('rv.need_code') }); return; }
+    act(confirmForm, '/contact/confirm', { code: code }, 'rv-confirm-status', 'rv.confirmed');
+  });
+
+  reopenForm.addEventListener('submit', function (e) {
+    e.preventDefault();
+    var text = document.getElementById('rv-reopen-text').value.trim();
+    act(reopenForm, '/reopen', text ? { text: text } : {}, 'rv-reopen-status', 'rv.reopened');
+  });
 
   function load() {
     return Inf.api('/v1/reports/' + encodeURIComponent(id), { headers: headers() }).then(function (r) {

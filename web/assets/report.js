@@ -11,6 +11,7 @@
   var lon = document.getElementById('r-lon');
   var desc = document.getElementById('r-description');
   var photos = document.getElementById('r-photos');
+  var phone = document.getElementById('r-phone');
   var status = document.getElementById('r-status');
   var placeStatus = document.getElementById('r-place-status');
   var progressList = document.getElementById('r-progress');
@@ -116,9 +117,10 @@
     Inf.setStatus(status, t('report.sending'));
     var place = typed();
     Promise.all(files.map(shrink)).then(function (blobs) {
-      return Inf.api('/v1/reports', { method: 'POST', body: {
-        category: cat.value, description: desc.value.trim(), lat: place[0], lon: place[1], photos: blobs.length
-      } }).then(function (r) {
+      var body = { category: cat.value, description: desc.value.trim(), lat: place[0], lon: place[1], photos: blobs.length };
+      // an optional number for replies: the API texts a code, the report's page asks for it
+      if (phone.value.trim()) body.contact = { phone: phone.value.trim() };
+      return Inf.api('/v1/reports', { method: 'POST', body: body }).then(function (r) {
         if (!r.ok || !r.data || !r.data.id) {
           button.disabled = false;
           Inf.setStatus(status, Inf.problem(r), 'err');
