@@ -105,7 +105,7 @@ def test_area_drawn_on_the_map_without_tiles_is_saved_with_its_districts(
     corners = [(cx - 60, cy - 50), (cx + 60, cy - 50), (cx + 60, cy + 50), (cx - 60, cy + 50)]
     for x, y in corners:
         page.mouse.click(x, y)
-        page.wait_for_timeout(60)
+        page.wait_for_timeout(150)  # Leaflet.draw takes new points again after 50 ms
     page.mouse.click(*corners[0])
     page.locator("#area-info").filter(has_text="Wielokąt (4 wierzchołków)").wait_for()
     page.get_by_role("button", name="Zapisz szkic").click()
