@@ -2,6 +2,9 @@
 
     python -m infra.admin import-subscribers FILE.csv [--dry-run] [--mapping mapping.json] [--aws]
 
+Exit status 0 when done, 1 when some welcome SMS could not be sent (run it again), 2 for a file
+that cannot be imported.
+
 Without --aws the command works on the running local stack (its state file, `.local/stack.json`
 or $LOCAL_STATE_FILE, as `python -m infra.local token` does). With --aws it uses the environment
 as it is: AWS credentials, AWS_DEFAULT_REGION, RESOURCE_PREFIX and, if the topics are not
@@ -63,6 +66,10 @@ def import_subscribers(args: argparse.Namespace) -> int:
           f"updated, {report['unchanged']} unchanged, {report['skipped']} skipped; "
           f"{report['welcome_sent']} welcome SMS sent" + (" (dry run: nothing written)"
                                                            if args.dry_run else ""))
+    if report.get("welcome_failed"):
+        print(f"{report['welcome_failed']} welcome SMS not sent: run the same command again "
+              "to send them (nobody gets a second one)", file=sys.stderr)
+        return 1
     return 0
 
 

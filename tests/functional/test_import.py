@@ -285,3 +285,23 @@ def test_an_import_killed_between_save_and_send_welcomes_once_on_the_rerun(
     assert [len(stack.sms_to(p)) for p in IMPORTED] == [1, 1, 1, 1]
     assert importer.import_csv(LEGACY_CSV, dry_run=False, actor="cli:test")["welcome_sent"] == 0
     assert [len(stack.sms_to(p)) for p in IMPORTED] == [1, 1, 1, 1]
+
+
+def test_cli_says_when_welcomes_failed_and_the_rerun_sends_them(
+        stack: Stack, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from botocore.exceptions import EndpointConnectionError
+
+    from infra.admin import main
+
+    path = tmp_path / "legacy.csv"
+    path.write_text(LEGACY_CSV, encoding="utf-8")
+    fail_publishes(monkeypatch, {
+        IMPORTED[0]: EndpointConnectionError(endpoint_url="https://sns.eu-central-1.amazonaws.com")})
+    assert main(["import-subscribers", str(path), "--aws"]) == 1
+    out = capsys.readouterr()
+    assert "3 welcome SMS sent" in out.out and "1 welcome SMS not sent" in out.err
+    assert "run the same command again" in out.err
+    assert main(["import-subscribers", str(path), "--aws"]) == 0
+    assert "1 welcome SMS sent" in capsys.readouterr().out
+    assert [len(stack.sms_to(p)) for p in IMPORTED] == [1, 1, 1, 1]
