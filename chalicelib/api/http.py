@@ -70,6 +70,40 @@ def _open311_error(response: Response) -> str:
     return json.dumps(data, ensure_ascii=False) if not isinstance(data, str) else data
 
 
+class ServiceUnavailable(DomainError):
+    status, code = 503, "service_unavailable"
+
+
+# AWS refusing or not answering is a server-side fault the client may retry, not a bare 500
+_THROTTLED = {"ProvisionedThroughputExceededException", "ThrottlingException", "Throttling",
+              "RequestLimitExceeded", "TooManyRequestsException", "SlowDown",
+              "ServiceUnavailable", "ServiceUnavailableException"}
+RETRY_AFTER_S = 5
+
+
+def aws_fault(exc: BaseException) -> DomainError | None:
+    """A 503 with Retry-After for AWS throttling, timeouts and lost connections (also when
+    PynamoDB wraps them); None for anything else."""
+    from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+
+    cause: BaseException | None = exc
+    for _ in range(3):  # PynamoDB's errors carry botocore's as `cause`
+        if cause is None:
+            return None
+        if isinstance(cause, ClientError):
+            if cause.response.get("Error", {}).get("Code") not in _THROTTLED:
+                return None
+            break
+        if isinstance(cause, (ConnectionError, HTTPClientError)):
+            break
+        cause = getattr(cause, "cause", None) or cause.__cause__
+    else:
+        return None
+    log.warning("AWS fault answered 503", extra={"fault": type(cause).__name__})
+    return ServiceUnavailable("The service is busy; try again in a few seconds.",
+                              headers={"Retry-After": str(RETRY_AFTER_S)})
+
+
 def api(view: Callable[..., Any]) -> Callable[..., Any]:
     """Map domain errors raised in a view to answers (through the middleware)."""
     import functools
@@ -80,6 +114,11 @@ def api(view: Callable[..., Any]) -> Callable[..., Any]:
             return view(*args, **kwargs)
         except DomainError as exc:
             raise ApiError(exc) from None
+        except Exception as exc:
+            fault = aws_fault(exc)
+            if fault is None:
+                raise
+            raise ApiError(fault) from None
 
     return wrapper
 

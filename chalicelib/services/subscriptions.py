@@ -234,11 +234,14 @@ def confirm(phone_raw: Any, code: Any) -> dict[str, Any]:
     phone, item = check_code(phone_raw, code)
     payload = dict(item.payload or {})
     purpose = item.purpose
-    item.delete()
     if purpose == "subscribe":
         source = str(payload["source"]) if payload.get("source") in SOURCES else "self"
         sub = activate_sms(phone, payload, consent_by=payload.get("consent_by"), source=source)
+        # spent only once done: an SNS or DynamoDB fault midway leaves the code valid, and the
+        # resident's retry finishes the sign-up (sync_topics adopts what already exists)
+        item.delete()
         return {"status": "subscribed", **sub}
+    item.delete()
     if purpose == "leave":
         remove_sms(phone, reason="web form")
         return {"status": "removed"}
