@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET  # noqa: S405 - we only build XML, never parse it
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -93,10 +94,14 @@ def _cap_polygon(ring: Iterable[Iterable[float]]) -> str | None:
     return " ".join(f"{_num(lat)},{_num(lon)}" for lat, lon in points)
 
 
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def _sub(parent: ET.Element, tag: str, text: str | None = None) -> ET.Element:
     el = ET.SubElement(parent, f"{{{CAP_NS}}}{tag}")
     if text is not None:
-        el.text = text
+        # characters XML 1.0 cannot carry are dropped, so the document always stays well-formed
+        el.text = _XML_INVALID.sub("", text)
     return el
 
 

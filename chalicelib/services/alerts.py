@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ SEVERITIES = ("extreme", "severe", "moderate", "minor", "unknown")
 URGENCIES = ("immediate", "expected", "future", "past", "unknown")
 CERTAINTIES = ("observed", "likely", "possible", "unlikely", "unknown")
 CAP_STATUSES = ("actual", "exercise", "test")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 TITLE_MAX, BODY_MAX, INSTRUCTION_MAX = 160, 4000, 1000
 ACTIVE = ("published",)
@@ -53,6 +55,8 @@ def _texts(data: dict[str, Any], field: str, max_len: int, required: bool,
             continue
         elif not isinstance(text, str):
             errors[f"{field}.{lang}"] = "must be a string"
+        elif _CONTROL.search(text):
+            errors[f"{field}.{lang}"] = "contains control characters"
         elif len(text.strip()) > max_len:
             errors[f"{field}.{lang}"] = f"at most {max_len} characters"
         elif text.strip():
@@ -273,13 +277,21 @@ def versions(alert_id: str) -> list[dict[str, Any]]:
 # ---- lifecycle --------------------------------------------------------------------------------
 
 def create_draft(data: Any, actor: str, *, source: str = "manual",
-                 external_id: str | None = None) -> dict[str, Any]:
+                 external_id: str | None = None, alert_id: str | None = None) -> dict[str, Any]:
+    """A new draft. With `alert_id` (an importer that reserved the id) creating is idempotent:
+    the existing alert is returned instead of a second one."""
     fields = validate_input(data)
     ts = now_iso()
-    a = AlertModel(id=new_id(), status="draft", version=0, created_at=ts, updated_at=ts,
-                   created_by=actor, source=source, external_id=external_id, msg_type="alert")
+    a = AlertModel(id=alert_id or new_id(), status="draft", version=0, created_at=ts,
+                   updated_at=ts, created_by=actor, source=source, external_id=external_id,
+                   msg_type="alert")
     _apply(a, fields)
-    a.save()
+    try:
+        a.save(condition=AlertModel.id.does_not_exist())
+    except PutError as exc:
+        if alert_id and getattr(exc, "cause_response_code", "") == "ConditionalCheckFailedException":
+            return to_dict(get_model(alert_id))
+        raise
     audit.record(actor, "alert.create", a.id, {"category": a.category, "source": source})
     return to_dict(a)
 
@@ -374,12 +386,13 @@ def publish(alert_id: str, actor: str, *, override_reason: str | None = None,
         _save_if(a, before, version)
     except _Raced:
         return get(alert_id)  # a concurrent publish won; same answer, its send only
-    audit.record(actor, "alert.publish", a.id, {"status": a.status, "override_reason": reason,
-                                               "approved_by": a.approved_by,
-                                               "version": int(a.version)})
+    # the durable steps first: a failing audit write must not strand a published alert unsent
     if a.status == "published":
         _snapshot(a)
         _enqueue(a, enqueue)
+    audit.record(actor, "alert.publish", a.id, {"status": a.status, "override_reason": reason,
+                                               "approved_by": a.approved_by,
+                                               "version": int(a.version)})
     return to_dict(a)
 
 
@@ -444,8 +457,8 @@ def update(alert_id: str, data: Any, actor: str, enqueue: Any = None) -> dict[st
     except _Raced:
         raise Conflict("The alert changed meanwhile; reload it and try again.") from None
     _snapshot(a)
-    audit.record(actor, "alert.update", a.id, {"version": int(a.version)})
     _enqueue(a, enqueue)
+    audit.record(actor, "alert.update", a.id, {"version": int(a.version)})
     return to_dict(a)
 
 
@@ -477,10 +490,10 @@ def cancel(alert_id: str, actor: str, data: Any = None, enqueue: Any = None) -> 
         _save_if(a, before, version)
     except _Raced:
         return cancel(alert_id, actor, data, enqueue)
-    audit.record(actor, "alert.cancel", a.id, {"was_sent": was_sent, "version": int(a.version)})
     if was_sent:
         _snapshot(a)
         _enqueue(a, enqueue)
+    audit.record(actor, "alert.cancel", a.id, {"was_sent": was_sent, "version": int(a.version)})
     return to_dict(a)
 
 
@@ -509,8 +522,8 @@ def tick(enqueue: Any = None) -> dict[str, int]:
         except _Raced:
             continue  # another tick released it
         _snapshot(a)
-        audit.record("scheduler", "alert.publish_scheduled", a.id, {"version": int(a.version)})
         _enqueue(a, enqueue)
+        audit.record("scheduler", "alert.publish_scheduled", a.id, {"version": int(a.version)})
         released += 1
     for a in list(AlertModel.by_status.query("published")):
         if parse_iso(a.expires_at) <= ts:
@@ -571,7 +584,9 @@ def list_public(*, category: str | None, district: str | None, lang: str,
                 continue
             items.append(full)
     active_first = {"published": 0, "expired": 1, "cancelled": 1}
-    items.sort(key=lambda x: x["updated_at"], reverse=True)
+    # newest first; within the same second (times have second precision) the later id wins:
+    # ids begin with the creation time in milliseconds
+    items.sort(key=lambda x: (x["updated_at"], x["id"]), reverse=True)
     items.sort(key=lambda x: (active_first.get(x["status"], 2), SEVERITY_RANK[x["severity"]]))
     page = items[offset:offset + limit]
     nxt = _cursor_encode(offset + limit) if offset + limit < len(items) else None

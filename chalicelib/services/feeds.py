@@ -34,7 +34,7 @@ from ..errors import Conflict, DomainError, Invalid, NotFound
 from ..models.feeds import FeedItemModel, FeedModel
 from ..settings import get_settings
 from . import alerts, audit
-from .clock import iso, now, now_iso, parse_iso
+from .clock import iso, new_id, now, now_iso, parse_iso
 
 log = logging.getLogger("informator.feeds")
 
@@ -439,12 +439,27 @@ class _Run:
 
     # -- alert operations --
     def _create(self, item: adapters.FeedItem, data: dict[str, Any]) -> str:
+        """A new alert for the item. The ledger learns the alert's id first (state `creating`,
+        no hash), so a run that fails half-way is finished by the next run with the same id:
+        never a second alert, never a second send."""
+        row = self.ledger.get(item.external_id)
+        if row is not None and row.state == "creating" and row.alert_id:
+            alert_id = str(row.alert_id)
+        else:
+            alert_id = new_id()
+            claim = FeedItemModel(feed_id=self.feed.id, external_id=item.external_id,
+                                  alert_id=alert_id, raw_hash="",
+                                  correlation_key=item.correlation_key, starts_at=item.starts_at,
+                                  expires_at=item.expires_at, state="creating",
+                                  updated_at=now_iso())
+            claim.save()
+            self.ledger[item.external_id] = claim
         draft = alerts.create_draft(data, self.actor, source=self.feed.id,
-                                    external_id=item.external_id)
-        if self.feed.auto_publish:
-            alerts.publish(draft["id"], self.actor)
+                                    external_id=item.external_id, alert_id=alert_id)
+        if self.feed.auto_publish and draft["status"] == "draft":
+            alerts.publish(alert_id, self.actor)
         self.s.created += 1
-        return str(draft["id"])
+        return alert_id
 
     def _revise(self, alert_id: str, item: adapters.FeedItem, data: dict[str, Any]) -> str | None:
         """A new version of the item's alert; a new alert if the old one is over. None: the

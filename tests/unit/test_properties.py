@@ -195,20 +195,20 @@ def test_any_valid_alert_gives_cap_that_validates_with_times_carrying_offsets(
     assert headlines == [alert["title"][k].strip() for k in ("pl", "en", "uk") if k in alert["title"]]
 
 
-@pytest.mark.xfail(strict=True, raises=Exception,
-                   reason="BUG (alerts.py/cap.py, not ours to edit): the alerts service accepts "
-                   "C0 control characters in texts and build_cap writes them raw, so the alert's "
-                   "CAP document is not well-formed XML. Refuse them (422) in alerts._texts or "
-                   "drop them in cap._sub; then remove this xfail.")
 @settings(max_examples=20, deadline=None)
 @given(control=st.characters(min_codepoint=0, max_codepoint=31).filter(lambda c: c not in "\t\n\r"))
-def test_control_characters_in_alert_texts_still_give_valid_cap(control: str) -> None:
-    clean = alerts.validate_input({
-        "category": "water", "severity": "minor", "districts": [],
-        "title": {"pl": f"Brak wody{control} na Płońskiej"}, "body": {"pl": "Awaria."},
-        "expires_at": "2099-01-01T00:00:00+01:00"})
-    alert = {**clean, "id": "01HZX4K9Q2W7", "version": 1, "status": "published",
-             "msg_type": "alert", "sent_at": "2026-01-01T10:00:00+01:00"}
+def test_control_characters_are_refused_in_alerts_and_never_break_cap(control: str) -> None:
+    body = {"category": "water", "severity": "minor", "districts": [],
+            "title": {"pl": f"Brak wody{control} na Płońskiej"}, "body": {"pl": "Awaria."},
+            "expires_at": "2099-01-01T00:00:00+01:00"}
+    with pytest.raises(Invalid) as refused:
+        alerts.validate_input(body)
+    assert "title.pl" in refused.value.fields
+    # and should such text reach the CAP builder by another path, the document stays valid
+    clean = alerts.validate_input({**body, "title": {"pl": "Brak wody na Płońskiej"}})
+    alert = {**clean, "title": {"pl": f"Brak wody{control} na Płońskiej"}, "id": "01HZX4K9Q2W7",
+             "version": 1, "status": "published", "msg_type": "alert",
+             "sent_at": "2026-01-01T10:00:00+01:00"}
     doc = build_cap(alert, sender="informator.ciechanow.pl",
                     web_base_url="https://informator.ciechanow.pl", district_geo=GEO)
     SCHEMA.validate(doc.decode("utf-8"))
