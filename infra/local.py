@@ -290,6 +290,7 @@ def loop(session: Any, stop: threading.Event) -> None:
     from chalicelib.events import photos as photo_events
     from chalicelib.events import retention as retention_events
     from chalicelib.events import webpush as webpush_events
+    from infra.outbox import sns_backend, stamp
 
     tick_s = float(os.environ.get("LOCAL_TICK_SECONDS", "15"))
     next_tick = 0.0
@@ -300,6 +301,7 @@ def loop(session: Any, stop: threading.Event) -> None:
                 feed_events.import_feeds(schedule_event(), None)  # runs only the due feeds
                 retention_events.retention(schedule_event(), None)  # daily in AWS; idempotent
                 next_tick = time.monotonic() + tick_s
+            stamp(sns_backend())  # the outbox's order of subscriptions and messages
             drain(session, "fanout", handlers.fanout_worker)
             drain(session, "photos", photo_events.photo_worker)
             drain(session, "webpush", webpush_events.webpush_worker)

@@ -16,15 +16,32 @@ from typing import Any
 
 from moto.sns.utils import FilterPolicyMatcher
 
-_seen: dict[str, str] = {}
+_seen: dict[str, tuple[int, str]] = {}
 _lock = threading.Lock()
 
 
-def _at(key: str) -> str:
+def _first_seen(key: str) -> tuple[int, str]:
+    """(order, time) when the outbox first saw a message or a subscription. moto keeps no
+    times, so the local stack stamps them every loop turn (`stamp`) and tests on each read."""
     with _lock:
         if key not in _seen:
-            _seen[key] = datetime.now(UTC).isoformat(timespec="seconds")
+            _seen[key] = (len(_seen), datetime.now(UTC).isoformat(timespec="seconds"))
         return _seen[key]
+
+
+def _at(key: str) -> str:
+    return _first_seen(key)[1]
+
+
+def stamp(backend: Any) -> None:
+    """Note every subscription, then every message, not seen before (cheap; no output)."""
+    for sub in list(backend.subscriptions.values()):
+        _first_seen(sub.arn)
+    for topic in list(backend.topics.values()):
+        for notification in list(topic.sent_notifications):
+            _first_seen(notification[0])
+    for message_id in list(backend.sms_messages):
+        _first_seen(message_id)
 
 
 def _pick(message: str, key: str) -> str:
@@ -44,7 +61,9 @@ def sns_backend(account: str = "123456789012", region: str = "eu-central-1") -> 
 
 
 def deliveries(backend: Any) -> list[dict[str, Any]]:
-    """Every message SNS would deliver, oldest first."""
+    """Every message SNS would deliver, oldest first. A topic publish reaches the subscriptions
+    that existed when it was published, not residents who signed up later."""
+    stamp(backend)
     out: list[dict[str, Any]] = []
     subs_by_topic: dict[str, list[Any]] = {}
     for sub in list(backend.subscriptions.values()):
@@ -55,6 +74,8 @@ def deliveries(backend: Any) -> list[dict[str, Any]]:
             for sub in subs_by_topic.get(topic.arn, []):
                 if sub.protocol not in ("sms", "application"):
                     continue
+                if _first_seen(sub.arn)[0] > _first_seen(message_id)[0]:
+                    continue  # subscribed after this publish
                 raw_policy = sub._filter_policy or None
                 if raw_policy:
                     matcher = FilterPolicyMatcher(raw_policy, sub.attributes.get("FilterPolicyScope"))
@@ -86,7 +107,10 @@ def deliveries(backend: Any) -> list[dict[str, Any]]:
                         "at": _at(message_id), "topic": None, "message_id": message_id,
                         "attributes": {}})
     out.extend(web_pushes())
-    out.sort(key=lambda d: d["at"])
+    for d in out:
+        d["seq"] = _first_seen(f"{d['message_id']}#{d['to']}" if d["channel"] == "web"
+                               else d["message_id"])[0]
+    out.sort(key=lambda d: (d["at"], d["seq"]))
     return out
 
 

@@ -44,8 +44,11 @@ def test_staff_publish_reaches_the_seeded_subscriber_only(live_stack: LiveStack)
     got = _wait_for(delivered)
     to = sorted(d["to"] for d in got if d["channel"] == "sms")
     # seeded: +48500100101 water/srodmiescie, +48500100104 water/whole city;
-    # +48500100102 (events only) and +48500100103 (water, zachod) get nothing
-    assert to == ["+48500100101", "+48500100104"]
+    # +48500100102 (events only) and +48500100103 (water, zachod) get nothing.
+    # (The stack is shared by the session: residents other tests signed up may appear too.)
+    assert {"+48500100101", "+48500100104"} <= set(to)
+    assert not {"+48500100102", "+48500100103"} & set(to)
+    assert to.count("+48500100101") == 1
     assert all(set(d) >= {"channel", "to", "text", "at"} for d in got)
 
     items = requests.get(f"{live_stack.api}/v1/alerts", timeout=10).json()["items"]
