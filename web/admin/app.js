@@ -5,6 +5,7 @@ import { clear, field, h, nextId } from './dom.js';
 import { getLang, setLang, t } from './i18n.js';
 import { renderAlertList, renderCompose } from './alerts.js';
 import { renderReport, renderReports } from './reports.js';
+import { renderOpen311Keys } from './open311.js';
 import { renderAudit, renderFeeds, renderStaff, renderSubscribers } from './views.js';
 
 const RANK = { editor: 1, publisher: 2, admin: 3 };
@@ -180,7 +181,8 @@ function reloginDialog() {
 const NAV = [
   ['#/alerts/draft', 'nav.alerts', 'editor'], ['#/reports', 'nav.reports', 'editor'],
   ['#/subscribers', 'nav.subscribers', 'editor'], ['#/feeds', 'nav.feeds', 'admin'],
-  ['#/staff', 'nav.staff', 'admin'], ['#/audit', 'nav.audit', 'admin'],
+  ['#/staff', 'nav.staff', 'admin'], ['#/open311', 'nav.open311', 'admin'],
+  ['#/audit', 'nav.audit', 'admin'],
 ];
 
 function langSwitch() {
@@ -262,12 +264,13 @@ async function route() {
   const views = {
     alerts: () => renderAlertList(main, arg || 'draft'),
     alert: () => renderCompose(main, arg === 'new' ? null : decodeURIComponent(arg || '')),
-    reports: () => renderReports(main),
+    reports: () => renderReports(main, arg),
     report: () => renderReport(main, decodeURIComponent(arg || '')),
     subscribers: () => renderSubscribers(main),
     feeds: () => renderFeeds(main),
     staff: () => renderStaff(main),
     audit: () => renderAudit(main),
+    open311: () => renderOpen311Keys(main),
   };
   try {
     await (views[view] || views.alerts)();

@@ -15,10 +15,16 @@ const FILTER = 'informator.admin.reportFilter';
 
 function categoryName(id) { return nameOf(state.reportCategories, id); }
 
-export async function renderReports(main) {
+export async function renderReports(main, tab) {
   const saved = JSON.parse(sessionStorage.getItem(FILTER) || '{}');
+  const pending = tab === 'moderation';
   main.append(h('h1', { text: t('reports.title') }));
-  const status = select([['', t('reports.allStatuses')], ...STATUSES.map((s) => [s, t(`rstatus.${s}`)])],
+  main.append(h('nav.tabs', { 'aria-label': t('reports.tabs') },
+    h('a', { href: '#/reports', 'aria-current': pending ? null : 'page', text: t('reports.tab.all') }),
+    h('a', { href: '#/reports/moderation', 'aria-current': pending ? 'page' : null,
+      text: t('reports.tab.moderation') })));
+  if (pending) main.append(h('p', { text: t('reports.moderationHelp') }));
+  const status = select([['', t(pending ? 'reports.anyStatus' : 'reports.allStatuses')], ...STATUSES.map((s) => [s, t(`rstatus.${s}`)])],
     saved.status || '', { name: 'status' });
   const category = select([['', t('reports.allCategories')], ...state.reportCategories.map((c) =>
     [c.id, categoryName(c.id)])], saved.category || '', { name: 'category' });
@@ -35,6 +41,7 @@ export async function renderReports(main) {
     sessionStorage.setItem(FILTER, JSON.stringify({ status: status.value, category: category.value }));
     clear(list).append(h('p', { text: t('loading') }));
     const q = new URLSearchParams();
+    if (pending) q.set('moderation', 'pending');
     if (status.value) q.set('status', status.value);
     if (category.value) q.set('category', category.value);
     let data;
@@ -46,7 +53,7 @@ export async function renderReports(main) {
     }
     const items = data.items || [];
     clear(list);
-    if (!items.length) list.append(h('p', { text: t('reports.empty') }));
+    if (!items.length) list.append(h('p', { text: t(pending ? 'reports.emptyModeration' : 'reports.empty') }));
     else {
       list.append(h('table.list', { id: 'reports-table' },
         h('thead', {}, h('tr', {}, ['reports.col.created', 'reports.col.category', 'reports.col.description',
@@ -56,7 +63,8 @@ export async function renderReports(main) {
             text: showTime(r.created_at, getLang()) })),
           h('td', { text: categoryName(r.category) }),
           h('td.desc', { text: shorten(r.description || '', 120) + (r.photos ? ` (${t('reports.nPhotos', { n: r.photos })})` : '') }),
-          h('td', { text: t(`rstatus.${r.status}`) + (r.hidden ? ` · ${t('reports.hidden')}` : '') }))))));
+          h('td', { text: t(`rstatus.${r.status}`) + (r.hidden ? ` · ${t('reports.hidden')}` : '')
+            + (r.moderation === 'pending' ? ` · ${t('reports.pendingModeration')}` : '') }))))));
     }
     if (layer) {
       layer.clearLayers();
@@ -112,6 +120,8 @@ export async function renderReport(main, id) {
     h('a', { href: '#/reports', text: t('reports.back') })));
   main.append(h('dl.facts', {},
     h('dt', { text: t('reports.col.status') }), h('dd', { id: 'report-status', text: t(`rstatus.${r.status}`) }),
+    r.moderation ? [h('dt', { text: t('reports.moderationState') }),
+      h('dd', { id: 'report-moderation', text: t(`moderation.${r.moderation}`) })] : null,
     h('dt', { text: t('reports.col.created') }), h('dd', { text: showTime(r.created_at, getLang()) }),
     h('dt', { text: t('reports.address') }), h('dd', { text: r.address || `${r.lat}, ${r.lon}` }),
     r.public_note ? [h('dt', { text: t('reports.publicNote') }), h('dd', { id: 'report-note', text: r.public_note })] : null,
@@ -119,6 +129,8 @@ export async function renderReport(main, id) {
     h('dt', { text: t('reports.col.description') }), h('dd.desc', { id: 'report-description', text: r.description || '' }),
     r.duplicate_of ? [h('dt', { text: t('reports.duplicateOf') }), h('dd', {},
       h('a', { href: `#/report/${encodeURIComponent(r.duplicate_of)}`, text: r.duplicate_of }))] : null));
+
+  if (r.moderation === 'pending') main.append(decisionSection(main, r, id));
 
   const photos = (Array.isArray(r.photos) ? r.photos : []).map(photoUrls).filter((p) => p.thumb);
   main.append(h('section', { 'aria-labelledby': 'photos-title' },
@@ -219,4 +231,35 @@ export async function renderReport(main, id) {
         ? h('button.danger', { type: 'button', text: t('reports.block.yes'), onclick: () => moderate(
           () => api('PUT', `/v1/admin/report-blocks/${encodeURIComponent(device)}`, { reason: `report ${r.id}` }), 'block', true) })
         : h('p.hint', { text: t('reports.noDevice') }))));
+}
+
+/** Approve or reject a report held by moderation; rejecting asks first. */
+function decisionSection(main, r, id) {
+  const out = h('p.form-error', { role: 'alert' });
+  const decide = async (moderation, button) => {
+    if (moderation === 'rejected') {
+      const ok = await confirmStep({ title: t('reports.reject.title'), lines: [t('reports.reject.text')],
+        confirm: t('reports.reject.yes'), cancel: t('confirm.no'), danger: true });
+      if (!ok) return;
+    }
+    out.textContent = '';
+    button.disabled = true;
+    try {
+      await api('PATCH', `/v1/admin/reports/${encodeURIComponent(r.id)}`, { moderation });
+      toast(t(moderation === 'approved' ? 'reports.approve.done' : 'reports.reject.done'));
+      clear(main);
+      await renderReport(main, id);
+    } catch (err) {
+      button.disabled = false;
+      out.textContent = err.status === 409 ? t('reports.notPending') : errorText(err);
+    }
+  };
+  const approve = h('button.primary', { type: 'button', text: t('reports.approve.yes') });
+  const reject = h('button.danger', { type: 'button', text: t('reports.reject.yes') });
+  approve.addEventListener('click', () => decide('approved', approve));
+  reject.addEventListener('click', () => decide('rejected', reject));
+  return h('section.notice', { id: 'moderation-decision', 'aria-labelledby': 'decision-title' },
+    h('h2', { id: 'decision-title', text: t('reports.decision') }),
+    h('p', { text: t('reports.decisionHelp') }), out,
+    h('div.actions', {}, approve, reject));
 }
