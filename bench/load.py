@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-REQUESTS = int(os.environ.get("BENCH_LOAD_REQUESTS", "1500"))
-CONCURRENCY = int(os.environ.get("BENCH_LOAD_CONCURRENCY", "16"))
+REQUESTS = int(os.environ.get("BENCH_LOAD_REQUESTS", "800"))
+# `chalice local` serves with Python's http.server, whose listen backlog is 5: more concurrent
+# clients than that measure the kernel's SYN retries, not the app (Lambda scales out instead).
+CONCURRENCY = int(os.environ.get("BENCH_LOAD_CONCURRENCY", "4"))
 MAX_SECONDS = 120
 
 
@@ -67,8 +69,11 @@ def run(report: Callable[[str, str, bool | None], None]) -> None:
             # half the residents' apps already hold the list and ask conditionally
             headers = {"If-None-Match": etag} if i % 2 else {}
             t = time.perf_counter()
-            r = s.get(f"{api}/v1/alerts", headers=headers, timeout=10)
-            return time.perf_counter() - t, r.status_code
+            try:
+                status = s.get(f"{api}/v1/alerts", headers=headers, timeout=30).status_code
+            except requests.RequestException:
+                status = 599  # counted as a failed request
+            return time.perf_counter() - t, status
 
         started = time.perf_counter()
         with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
@@ -80,7 +85,7 @@ def run(report: Callable[[str, str, bool | None], None]) -> None:
         errors = sum(1 for s in statuses if s >= 500)
         conditional = statuses[1::2]
         report("requests per second held", f"{REQUESTS / elapsed:.0f}/s over {elapsed:.1f} s "
-               f"(median {statistics.median(latencies) * 1000:.0f} ms)", errors == 0)
+               f"(median {statistics.median(latencies) * 1000:.0f} ms, {errors} failed)", errors == 0)
         report("p95 latency of GET /v1/alerts", f"{p95 * 1000:.0f} ms (chalice local, one "
                "process; Lambda scales out instead)", None)
         report("conditional requests answered 304",
