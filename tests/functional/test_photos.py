@@ -170,3 +170,31 @@ def test_sniffing_reads_the_bytes_not_the_name() -> None:
     assert sniff(b"RIFF\x10\x00\x00\x00WEBPVP8 ") == "webp"
     assert sniff(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00") == "heic"
     assert sniff(b"GIF89a") is None and sniff(b"%PDF-1.7") is None and sniff(b"") is None
+
+
+def heic_with_gps(size: tuple[int, int] = (640, 480)) -> bytes:
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    im = Image.new("RGB", size, (20, 60, 200))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"
+    exif[0x8825] = {1: "N", 2: (52.0, 52.0, 48.0), 3: "E", 4: (20.0, 37.0, 12.0)}
+    buf = io.BytesIO()
+    im.save(buf, format="HEIF", quality=80, exif=exif.tobytes())
+    return buf.getvalue()
+
+
+def test_a_heic_photo_from_a_phone_comes_out_as_a_clean_jpeg(stack: Stack, client: Any) -> None:
+    made = new_report(client, photos=1)
+    original = heic_with_gps()
+    assert original[4:12] == b"ftypheic" and b"PhoneMaker" in original
+    upload(stack, made, 0, original, "image/heic")
+    run_photo_function(stack)
+    rid = made["id"]
+    assert keys(stack) == [f"photos/{rid}/0/display.jpg", f"photos/{rid}/0/thumb.jpg"]
+    display = fetch(stack, f"photos/{rid}/0/display.jpg")
+    assert b"PhoneMaker" not in display and b"Exif" not in display[:4096]
+    im = Image.open(io.BytesIO(display))
+    assert im.format == "JPEG" and im.size == (640, 480) and dict(im.getexif()) == {}
+    assert reporter_view(client, made)["refused_photos"] == []
