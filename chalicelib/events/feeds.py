@@ -12,7 +12,7 @@ from ..lazy import lazy
 
 feeds = lazy("chalicelib.services.feeds")
 bp = Blueprint(__name__)
-METRIC_NAMESPACE = "Informator"  # infra/policies.py grants PutMetricData to this namespace only
+METRIC_NAMESPACE = "Informator"  # emitted as an EMF log line: no PutMetricData grant needed
 log = logging.getLogger("informator.events")
 
 
